@@ -1,0 +1,1 @@
+"""featviz: watch gradient descent learn features (Zhou & Ge, NeurIPS 2024)."""

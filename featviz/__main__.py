@@ -1,0 +1,7 @@
+"""Entry point for `python -m featviz`."""
+
+import sys
+
+from featviz.cli import main
+
+sys.exit(main())

@@ -1,0 +1,376 @@
+"""Training engine: teacher, student init, exact (or sampled) gradient descent, recorded runs.
+
+``train(cfg)`` is a pure function of the config: explicit seeded generators, no globals,
+no printing. Progress goes through a callback; cancellation through a callable.
+The population objective uses the closed form of ``featviz.exact`` in float64 torch with
+hand-written in-place updates (torch's per-op overhead dominates at small sizes, so the
+step is written with as few ops as possible).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from featviz import exact
+from featviz.config import Config, ConfigError, max_random_sep
+from featviz.run import STAGE_1, STAGE_2, STAGE_3, STAGE_GD, STAGE_INIT, Run
+
+DTYPE = torch.float64
+BLOWUP = 1e6  # a parameter this large means gradient descent diverged
+CHECK_EVERY = 25  # steps between divergence checks (a check costs a few ops)
+INV_SQRT_2PI = exact.INV_SQRT_2PI
+
+Progress = Callable[[int, int, float], None]  # (step, total steps, current exact mse)
+
+
+class Cancelled(Exception):
+    """Raised by train() when its should_stop callable returns True."""
+
+
+# ---- teacher and initial student ------------------------------------------------------
+
+
+def make_teachers(cfg: Config, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unit teacher directions (k,d), output weights (k,), orthonormal span basis (r,d)."""
+    d, k = cfg.d, cfg.k
+    if cfg.teachers == "orthonormal":
+        q, _ = np.linalg.qr(rng.standard_normal((d, k)))
+        w = q.T.copy()
+        basis = w.copy()
+    elif cfg.teachers == "planar":
+        q, _ = np.linalg.qr(rng.standard_normal((d, 2)))
+        phi = np.radians(np.array(cfg.angles))
+        w = np.cos(phi)[:, None] * q[:, 0] + np.sin(phi)[:, None] * q[:, 1]
+        basis = q.T.copy()
+    else:
+        w = _random_lines(d, k, cfg.sep, rng)
+        q, r = np.linalg.qr(w.T)
+        basis = (q * np.sign(np.diag(r))).T.copy()  # first basis vector along w*_1
+    w /= np.linalg.norm(w, axis=1, keepdims=True)
+    return w, np.array(cfg.a_star, dtype=float), basis
+
+
+def _random_lines(d: int, k: int, sep_deg: float, rng: np.random.Generator, tries: int = 20_000) -> np.ndarray:
+    """k random unit vectors whose lines are pairwise at least sep_deg apart (rejection sampling)."""
+    max_cos = math.cos(math.radians(sep_deg))
+    out: list[np.ndarray] = []
+    for _ in range(tries):
+        v = rng.standard_normal(d)
+        v /= np.linalg.norm(v)
+        if all(abs(v @ u) <= max_cos for u in out):
+            out.append(v)
+            if len(out) == k:
+                return np.stack(out)
+    raise ConfigError("sep", f"a number in [0, {max_random_sep(d, k):g}] (no {k} lines that far apart were found)", sep_deg)
+
+
+def init_student(cfg: Config, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """gd: random directions with norm init, a_j = +-init. paper: symmetric pairs (a, w), (-a, w), so f = 0."""
+    m, d = cfg.m, cfg.d
+    half = m // 2 if cfg.algo == "paper" else m
+    w = rng.standard_normal((half, d))
+    w *= cfg.init / np.linalg.norm(w, axis=1, keepdims=True)
+    a = cfg.init * rng.choice([-1.0, 1.0], size=half)
+    if cfg.algo == "paper":
+        w = np.concatenate([w, w])
+        a = np.concatenate([a, -a])
+    return w, a
+
+
+def snapshot_steps(first: int, last: int, frames: int) -> np.ndarray:
+    """Log-spaced integer steps in [first, last], both ends included, at most `frames` of them."""
+    if last <= first or frames <= 1:
+        return np.array(sorted({first, last}))
+    n = last - first
+    grid = np.unique(np.round(np.geomspace(1, n + 1, frames) - 1).astype(int)) + first
+    grid = np.unique(np.concatenate([[first], grid, [last]]))
+    return grid
+
+
+# ---- objectives -----------------------------------------------------------------------
+
+
+class PopulationState:
+    """Exact population objective. U (P,d) = [W; W*], c (P,) = [a; -a*]; the student rows
+    are views W = U[:m], a = c[:m] updated in place. alpha is a Python float."""
+
+    def __init__(self, w, a, teacher_w, teacher_a):
+        self.m = w.shape[0]
+        self.U = torch.tensor(np.concatenate([w, teacher_w]), dtype=DTYPE)
+        self.c = torch.tensor(np.concatenate([a, -teacher_a]), dtype=DTYPE)
+        self.W, self.a = self.U[: self.m], self.c[: self.m]
+        self.alpha = 0.0
+        self.beta = torch.zeros(w.shape[1], dtype=DTYPE)
+        self.teacher_w, self.teacher_a = teacher_w, teacher_a
+
+    def grads(self):
+        """(gW, ga, galpha, gbeta) of the exact mse; see exact.mse_and_grad for the math."""
+        U, c, m, W, a, beta = self.U, self.c, self.m, self.W, self.a, self.beta
+        norms = torch.linalg.vector_norm(U, dim=1)
+        unit = U / norms.clamp(min=1e-300).unsqueeze(1)  # zero rows stay zero
+        um = unit[:m]
+        C = (um @ unit.T).clamp_(-1.0, 1.0)  # (m,P) cosines
+        A = torch.arccos(C).neg_().add_(math.pi)  # pi - t
+        S = torch.sin(A)  # sin t
+        cnp = c * norms / math.pi
+        Scnp = S @ cnp  # (m,)
+        k1 = 2.0 * self.alpha * INV_SQRT_2PI
+        # gW_j = a_j (sum_q c_q ((pi - t) u_q + |u_q| sin t u_j/|u_j|) / pi + k1 u_j/|u_j| + beta)
+        gW = torch.addmm(beta, A * c, U, alpha=1.0 / math.pi)
+        coef = Scnp + k1
+        gW.addcmul_(um, coef.unsqueeze(1)).mul_(a.unsqueeze(1))
+        # ga_j = |u_j| (k1 + sum_q c_q |u_q| h(s_jq) / pi) + u_j . beta
+        ga = torch.addmv(coef, C * A, cnp).mul_(norms[:m])
+        ga = torch.addmv(ga, W, beta)
+        csum = float(cnp.sum()) * math.pi * INV_SQRT_2PI
+        galpha = 2.0 * self.alpha + 2.0 * csum
+        gbeta = torch.add(c @ U, beta, alpha=2.0)
+        return gW, ga, galpha, gbeta
+
+    def step(self, lr: float, lam: float) -> None:
+        gW, ga, galpha, gbeta = self.grads()
+        shrink = 1.0 - lr * lam
+        self.W.mul_(shrink).sub_(gW, alpha=lr)
+        self.a.mul_(shrink).sub_(ga, alpha=lr)
+        self.alpha -= lr * galpha
+        self.beta.sub_(gbeta, alpha=lr)
+
+    def params(self):
+        return self.W.numpy().copy(), self.a.numpy().copy(), float(self.alpha), self.beta.numpy().copy()
+
+    def set_params(self, w=None, a=None, alpha=None, beta=None):
+        if w is not None:
+            self.W.copy_(torch.as_tensor(w, dtype=DTYPE))
+        if a is not None:
+            self.a.copy_(torch.as_tensor(a, dtype=DTYPE))
+        if alpha is not None:
+            self.alpha = float(alpha)
+        if beta is not None:
+            self.beta.copy_(torch.as_tensor(beta, dtype=DTYPE))
+
+    def train_loss(self) -> float:
+        return self.mse()
+
+    def mse(self) -> float:
+        w, a, alpha, beta = self.params()
+        return float(exact.population_mse(w, a, alpha, beta, self.teacher_w, self.teacher_a))
+
+    def fit_linear(self) -> None:
+        """alpha, beta at their optimum for the current neurons."""
+        w, a, _, _ = self.params()
+        alpha, beta = exact.optimal_linear(w, a, self.teacher_w, self.teacher_a)
+        self.set_params(alpha=alpha, beta=beta)
+
+    def feature_moments(self):
+        """Gram matrix G and target moments b of the features [1, x, relu(w_j.x)]."""
+        w = self.W.numpy()
+        d, m = w.shape[1], w.shape[0]
+        tw, ta = self.teacher_w, self.teacher_a
+        wn = np.linalg.norm(w, axis=1)
+        G = np.zeros((1 + d + m, 1 + d + m))
+        G[0, 0] = 1.0
+        G[1 : 1 + d, 1 : 1 + d] = np.eye(d)
+        G[0, 1 + d :] = G[1 + d :, 0] = wn * INV_SQRT_2PI
+        G[1 : 1 + d, 1 + d :] = w.T / 2
+        G[1 + d :, 1 : 1 + d] = w / 2
+        G[1 + d :, 1 + d :] = exact.kernel(w)
+        b = np.concatenate([[ta @ np.linalg.norm(tw, axis=1) * INV_SQRT_2PI], tw.T @ ta / 2, exact.kernel(w, tw) @ ta])
+        return G, b
+
+
+class SampleState(PopulationState):
+    """Empirical loss on n fixed points; the exact population mse is still reported."""
+
+    def __init__(self, w, a, teacher_w, teacher_a, X):
+        super().__init__(w, a, teacher_w, teacher_a)
+        self.X = torch.tensor(X, dtype=DTYPE)
+        self.y = torch.relu(self.X @ torch.tensor(teacher_w.T, dtype=DTYPE)) @ torch.tensor(teacher_a, dtype=DTYPE)
+
+    def _residual(self):
+        pre = self.X @ self.W.T  # (n,m)
+        act = torch.relu(pre)
+        r = act @ self.a + self.X @ self.beta + self.alpha - self.y
+        return pre, act, r
+
+    def grads(self):
+        pre, act, r = self._residual()
+        g = r * (2.0 / r.shape[0])  # d(mean r^2)/dr
+        ga = act.T @ g
+        gW = ((pre > 0).to(DTYPE) * g.unsqueeze(1) * self.a).T @ self.X
+        return gW, ga, float(g.sum()), self.X.T @ g
+
+    def train_loss(self) -> float:
+        _, _, r = self._residual()
+        return float((r * r).mean())
+
+    def fit_linear(self) -> None:
+        _, act, _ = self._residual()
+        target = self.y - act @ self.a
+        Z = torch.cat([torch.ones(self.X.shape[0], 1, dtype=DTYPE), self.X], 1)
+        sol = torch.linalg.lstsq(Z, target.unsqueeze(1)).solution[:, 0]
+        self.set_params(alpha=float(sol[0]), beta=sol[1:])
+
+    def feature_moments(self):
+        n = self.X.shape[0]
+        Phi = torch.cat([torch.ones(n, 1, dtype=DTYPE), self.X, torch.relu(self.X @ self.W.T)], 1)
+        return (Phi.T @ Phi / n).numpy(), (Phi.T @ self.y / n).numpy()
+
+
+# ---- training ------------------------------------------------------------------------
+
+
+def lam_at(cfg: Config, gd_step: int) -> float:
+    """Weight decay for the gd_step-th gradient step (1-based): lam * lam_decay^epoch."""
+    epoch = (max(gd_step, 1) - 1) // cfg.steps
+    return cfg.lam * cfg.lam_decay**epoch
+
+
+def train(
+    cfg: Config,
+    *,
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    progress_every: float = 0.2,
+) -> Run:
+    """Train per the config and record snapshots. Divergence ends the run early (status
+    'diverged'); it never raises for it. Raises Cancelled if should_stop() turns True."""
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(cfg.seed)
+    teacher_w, teacher_a, basis = make_teachers(cfg, rng)
+    w0, a0 = init_student(cfg, rng)
+    if cfg.data == "samples":
+        state: PopulationState = SampleState(w0, a0, teacher_w, teacher_a, rng.standard_normal((cfg.n, cfg.d)))
+    else:
+        state = PopulationState(w0, a0, teacher_w, teacher_a)
+
+    rec = _Recorder(state, cfg, basis)
+    total_gd = cfg.total_steps
+    offset = 0
+    with torch.inference_mode(), _single_thread_if_small(cfg):
+        rec.snap(0, STAGE_INIT, cfg.lam)
+        if cfg.algo == "paper":
+            offset = 2
+            eta = cfg.eta1 / cfg.init
+            # Stage 1: fit alpha, beta (the target's 0th and 1st order parts), then one step
+            # on W with weight decay 1/eta: W <- W - eta (grad + W / eta) = -eta grad_W L.
+            state.fit_linear()
+            gW, _, _, _ = state.grads()
+            state.set_params(w=-eta * gW)
+            if not rec.finite():
+                return rec.finish(t0, 1, "stage 1 produced NaN or inf", diverged=True)
+            rec.snap(1, STAGE_1, 1.0 / eta)
+            # Stage 2: ridge regression of (alpha, beta, a) with W fixed, penalty lam/2 |a|^2.
+            G, b = state.feature_moments()
+            d = cfg.d
+            pen = np.zeros(G.shape[0])
+            pen[1 + d :] = cfg.lam / 2
+            theta = np.linalg.lstsq(G + np.diag(pen), b, rcond=None)[0]
+            state.set_params(alpha=theta[0], beta=theta[1 : 1 + d], a=theta[1 + d :])
+            rec.snap(2, STAGE_2, cfg.lam)
+        gd_stage = STAGE_3 if cfg.algo == "paper" else STAGE_GD
+        grid = set(snapshot_steps(offset, offset + total_gd, cfg.frames - offset).tolist())
+        last_report = time.perf_counter()
+        for s in range(1, total_gd + 1):
+            lam = lam_at(cfg, s)
+            state.step(cfg.lr, lam)
+            g = offset + s
+            if s % CHECK_EVERY == 0 or g in grid or s == total_gd:
+                problem = rec.problem()
+                if problem:
+                    return rec.finish(t0, g, problem, diverged=True)
+                if g in grid:
+                    rec.snap(g, gd_stage, lam)
+                now = time.perf_counter()
+                if now - last_report >= progress_every:
+                    last_report = now
+                    if should_stop is not None and should_stop():
+                        raise Cancelled(f"cancelled at step {g}")
+                    if progress is not None:
+                        progress(g, offset + total_gd, rec.mse_now())
+    run = rec.finish(t0, offset + total_gd, "", diverged=False)
+    if progress is not None:
+        progress(offset + total_gd, offset + total_gd, float(run.mse[-1]))
+    return run
+
+
+class _single_thread_if_small:
+    """Small problems are dominated by per-op overhead, which extra threads only add to."""
+
+    def __init__(self, cfg: Config):
+        self.small = cfg.m * (cfg.m + cfg.k) < 40_000 and cfg.data == "population"
+
+    def __enter__(self):
+        self.prev = torch.get_num_threads()
+        if self.small:
+            torch.set_num_threads(1)
+
+    def __exit__(self, *exc):
+        torch.set_num_threads(self.prev)
+
+
+class _Recorder:
+    def __init__(self, state: PopulationState, cfg: Config, basis: np.ndarray):
+        self.state, self.cfg, self._basis = state, cfg, basis
+        self.rows: list[tuple] = []
+
+    def finite(self) -> bool:
+        W, a, alpha, beta = self.state.params()
+        return bool(np.isfinite(W).all() and np.isfinite(a).all() and math.isfinite(alpha) and np.isfinite(beta).all())
+
+    def problem(self) -> str:
+        st = self.state
+        big = max(float(st.W.abs().max()), float(st.a.abs().max()), abs(st.alpha), float(st.beta.abs().max()))
+        if not math.isfinite(big):
+            return "the parameters became NaN or infinite"
+        if big > BLOWUP:
+            return f"the parameters blew up (a weight exceeded {BLOWUP:g})"
+        return ""
+
+    def mse_now(self) -> float:
+        return self.state.mse()
+
+    def snap(self, step: int, stage: int, lam: float) -> None:
+        W, a, alpha, beta = self.state.params()
+        mse = self.state.mse()
+        train_loss = mse if self.cfg.data == "population" else self.state.train_loss()
+        reg = 0.5 * lam * (float((a * a).sum()) + float((W * W).sum()))
+        values = (mse, train_loss, train_loss + reg)
+        if not all(math.isfinite(v) for v in values):
+            return  # a state on its way to blowing up is not recorded
+        self.rows.append((step, stage, lam, *values, W, a, alpha, beta))
+
+    def finish(self, t0: float, step: int, reason: str, *, diverged: bool) -> Run:
+        rows = self.rows
+        if diverged:
+            last_lr = self.cfg.lr
+            reason = (
+                f"Training diverged at step {step}: {reason}. Frames up to step {rows[-1][0]} are shown. "
+                f"Try a smaller learning rate, e.g. lr = {last_lr / 10:.3g}."
+            )
+        cols = list(zip(*rows, strict=True))
+        st = self.state
+        return Run(
+            config=self.cfg,
+            teacher_w=st.teacher_w,
+            teacher_a=st.teacher_a,
+            basis=self._basis,
+            step=np.array(cols[0], dtype=np.int64),
+            stage=np.array(cols[1], dtype=np.int8),
+            lam=np.array(cols[2], dtype=float),
+            mse=np.array(cols[3], dtype=float),
+            train_loss=np.array(cols[4], dtype=float),
+            objective=np.array(cols[5], dtype=float),
+            w=np.stack(cols[6]),
+            a=np.stack(cols[7]),
+            alpha=np.array(cols[8], dtype=float),
+            beta=np.stack(cols[9]),
+            status="diverged" if diverged else "ok",
+            message=reason,
+            diverged_step=step if diverged else -1,
+            train_seconds=time.perf_counter() - t0,
+        )
