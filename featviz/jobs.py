@@ -1,0 +1,136 @@
+"""Background training shared by every session of one server: the one place runs are cached.
+
+A ``JobManager`` keeps finished runs in memory (LRU) in front of the disk cache and trains
+missing ones in worker threads, at most ``max_workers`` at a time. Two sessions asking for
+the same config share one job, so it is computed once. Sessions poll a job's progress and
+may cancel it; a cancelled or failed job never blocks other configs. No UI import here.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from featviz import cache
+from featviz.config import Config
+from featviz.engine import Cancelled, train
+from featviz.run import Run
+
+QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
+
+
+@dataclass
+class Job:
+    config: Config
+    key: str
+    state: str = QUEUED
+    step: int = 0
+    total: int = 1
+    mse: float = float("nan")
+    run: Run | None = None
+    error: str = ""
+    started: float = field(default_factory=time.monotonic)
+    cancel_event: threading.Event = field(default_factory=threading.Event)
+    done_event: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (DONE, FAILED, CANCELLED)
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.step / max(self.total, 1))
+
+    def wait(self, timeout: float) -> bool:
+        return self.done_event.wait(timeout)
+
+
+class JobManager:
+    def __init__(self, *, max_workers: int = 2, memory_runs: int = 48, use_disk: bool = True):
+        self._lock = threading.Lock()
+        self._slots = threading.Semaphore(max_workers)
+        self._jobs: dict[str, Job] = {}
+        self._runs: OrderedDict[str, Run] = OrderedDict()
+        self._memory_runs = memory_runs
+        self._use_disk = use_disk
+
+    def cached(self, cfg: Config) -> Run | None:
+        """A finished run from memory or disk, without training."""
+        key = cfg.key()
+        with self._lock:
+            run = self._runs.get(key)
+            if run is not None:
+                self._runs.move_to_end(key)
+                return run
+        run = cache.load(cfg) if self._use_disk else None
+        if run is not None:
+            self._remember(key, run)
+        return run
+
+    def submit(self, cfg: Config) -> Job:
+        """The job for cfg: finished at once if cached, else shared or started."""
+        key = cfg.key()
+        run = self.cached(cfg)
+        with self._lock:
+            if run is not None:
+                job = Job(cfg, key, state=DONE, run=run, step=1, total=1)
+                job.done_event.set()
+                return job
+            job = self._jobs.get(key)
+            if job is not None and not job.finished:
+                return job
+            job = Job(cfg, key, total=cfg.total_steps + (2 if cfg.algo == "paper" else 0))
+            self._jobs[key] = job
+        threading.Thread(target=self._work, args=(job,), daemon=True, name=f"featviz-train-{key[:8]}").start()
+        return job
+
+    def cancel(self, key: str) -> None:
+        with self._lock:
+            job = self._jobs.get(key)
+        if job is not None and not job.finished:
+            job.cancel_event.set()
+
+    def job(self, key: str) -> Job | None:
+        with self._lock:
+            return self._jobs.get(key)
+
+    def active(self) -> int:
+        with self._lock:
+            return sum(not j.finished for j in self._jobs.values())
+
+    def _remember(self, key: str, run: Run) -> None:
+        with self._lock:
+            self._runs[key] = run
+            self._runs.move_to_end(key)
+            while len(self._runs) > self._memory_runs:
+                self._runs.popitem(last=False)
+
+    def _work(self, job: Job) -> None:
+        def progress(step: int, total: int, mse: float) -> None:
+            job.step, job.total, job.mse = step, total, mse
+
+        try:
+            with self._slots:
+                if job.cancel_event.is_set():
+                    raise Cancelled("cancelled before it started")
+                job.state = RUNNING
+                job.started = time.monotonic()
+                run = train(job.config, progress=progress, should_stop=job.cancel_event.is_set, progress_every=0.1)
+            if self._use_disk:
+                cache.store(run)
+            self._remember(job.key, run)
+            job.run = run
+            job.state = DONE
+        except Cancelled:
+            job.state = CANCELLED
+        except Exception as e:  # noqa: BLE001 - a failed job reports, it never takes the server down
+            job.error = f"{type(e).__name__}: {e}"
+            job.state = FAILED
+        finally:
+            job.done_event.set()
+            with self._lock:
+                # Finished jobs are forgotten (their watchers hold them); the run lives on in the caches.
+                if self._jobs.get(job.key) is job:
+                    del self._jobs[job.key]
