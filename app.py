@@ -1,0 +1,10 @@
+"""featviz: the frame around every page (navigation, page config)."""
+
+import streamlit as st
+
+st.set_page_config(page_title="featviz · how gradient descent learns features", page_icon="🧭", layout="wide")
+
+pages = [
+    st.Page("pages/playground.py", title="Playground", icon="🎛️", default=True),
+]
+st.navigation(pages).run()

@@ -1,0 +1,276 @@
+"""Streamlit glue shared by the pages: config widgets, links, the shared job manager.
+
+The only module of the package (with the pages) that imports streamlit. Caching lives here:
+one process-wide JobManager (memory LRU in front of the disk cache) and cached figures.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from urllib.parse import urlencode
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from featviz.config import (
+    PARAMS,
+    BudgetError,
+    Config,
+    ConfigError,
+    check_budget,
+    default_a_star,
+    default_angles,
+    parse_lenient,
+)
+from featviz.jobs import CANCELLED, DONE, FAILED, JobManager
+from featviz.run import Run
+
+# Steps of the +/- buttons of the float widgets.
+FLOAT_STEPS = {"sep": 5.0, "init": 0.01, "lam": 0.001, "lam_decay": 0.05, "lr": 0.01, "eta1": 0.5}
+LABELS = {
+    "d": "d · input dimension",
+    "k": "k · teacher neurons",
+    "teachers": "teachers · directions",
+    "sep": "sep · min angle (°)",
+    "angles": "angles (°)",
+    "a_star": "a* · teacher output weights",
+    "m": "m · student width",
+    "init": "init · initial norm",
+    "lam": "λ · weight decay",
+    "lam_decay": "λ decay per epoch",
+    "epochs": "epochs",
+    "steps": "steps per epoch",
+    "lr": "lr · learning rate",
+    "algo": "algorithm",
+    "eta1": "eta1 · stage-1 step × init",
+    "data": "data",
+    "n": "n · training points",
+    "seed": "seed",
+    "frames": "frames kept",
+}
+GROUPS = {"teacher": "Teacher", "student": "Student", "training": "Training"}
+# Parameters shown only when they matter.
+SHOWN_IF = {
+    "sep": lambda v: v["teachers"] == "random",
+    "angles": lambda v: v["teachers"] == "planar",
+    "eta1": lambda v: v["algo"] == "paper",
+    "n": lambda v: v["data"] == "samples",
+}
+
+
+@st.cache_resource
+def manager() -> JobManager:
+    """One per server process: every session shares its runs and jobs."""
+    return JobManager()
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _figure_for(key: str, kind: str, _run: Run) -> go.Figure:
+    from featviz import figures
+
+    return figures.animation_figure(_run) if kind == "animation" else figures.curves_figure(_run)
+
+
+def animation_figure(run: Run) -> go.Figure:
+    return _figure_for(run.config.key(), "animation", run)
+
+
+# ---- URL <-> config ---------------------------------------------------------------------
+
+
+def query_mapping(prefix: str = "") -> dict[str, str]:
+    """The current query string as str -> str (the last value of a repeated key)."""
+    out = {}
+    for key in st.query_params:
+        if key.startswith(prefix):
+            values = st.query_params.get_all(key)
+            out[key[len(prefix) :]] = values[-1] if values else ""
+    return out
+
+
+def link_for(mapping: Mapping[str, str]) -> str:
+    """A link to the current page with these parameters."""
+    base = (st.context.url or "http://localhost:8501/").split("?")[0]
+    return base + "?" + urlencode(mapping)
+
+
+def set_query(mapping: Mapping[str, str]) -> None:
+    """Write the mapping to the URL, only when it changed (each write is a history entry)."""
+    if query_mapping() != dict(mapping):
+        st.query_params.from_dict(dict(mapping))
+
+
+def config_from_url(state_key: str = "cfg") -> tuple[Config, list[str]]:
+    """The page's config: from the link on first load, carried in the session afterwards.
+
+    Query params are cleared when a user changes page; the session's config then
+    restores them, so a link copied from any page reproduces what it shows.
+    """
+    url = query_mapping()
+    known = {k: v for k, v in url.items() if k in PARAMS}
+    seen = st.session_state.get(state_key + "_url")
+    if known and known != seen:
+        cfg, messages = parse_lenient(url)
+        st.session_state[state_key] = cfg
+        st.session_state[state_key + "_url"] = cfg.to_mapping()
+        load_widgets(cfg)
+        return cfg, messages
+    cfg = st.session_state.get(state_key) or Config()
+    if state_key not in st.session_state:
+        st.session_state[state_key] = cfg
+        load_widgets(cfg)
+    return cfg, []
+
+
+def remember(cfg: Config, state_key: str = "cfg") -> None:
+    st.session_state[state_key] = cfg
+    st.session_state[state_key + "_url"] = cfg.to_mapping()
+    set_query(cfg.to_mapping())
+
+
+# ---- widgets ----------------------------------------------------------------------------
+
+
+def _wkey(name: str) -> str:
+    return f"w_{name}"
+
+
+def load_widgets(cfg: Config) -> None:
+    """Put cfg's values into the widgets' session state."""
+    for name, p in PARAMS.items():
+        value = getattr(cfg, name)
+        st.session_state[_wkey(name)] = cfg.to_mapping()[name] if p.kind == "floats" else value
+
+
+def _on_k_change() -> None:
+    """Resize a* and the planar angles to k, keeping the values already typed."""
+    k = st.session_state[_wkey("k")]
+    for name, default in (("a_star", default_a_star(k)), ("angles", default_angles(k))):
+        parts = [t for t in str(st.session_state.get(_wkey(name), "")).split(",") if t.strip()]
+        if len(parts) != k:
+            merged = parts[:k] + [f"{x:g}" for x in default[len(parts) : k]]
+            st.session_state[_wkey(name)] = ",".join(merged)
+
+
+def widget_values() -> dict:
+    return {name: st.session_state.get(_wkey(name)) for name in PARAMS}
+
+
+def config_widgets(container) -> None:
+    """Every config parameter as a widget, grouped, with its range in the help text."""
+    values = widget_values()
+    for group, title in GROUPS.items():
+        container.markdown(f"**{title}**")
+        for name, p in PARAMS.items():
+            if p.group != group:
+                continue
+            if name in SHOWN_IF and not SHOWN_IF[name](values):
+                continue
+            key, label = _wkey(name), LABELS[name]
+            help_text = f"{p.help}  \nAllowed: {p.allowed}."
+            if p.kind == "choice":
+                container.selectbox(label, p.choices, key=key, help=help_text)
+            elif p.kind == "floats":
+                container.text_input(label, key=key, help=help_text)
+            elif p.kind == "int":
+                container.number_input(
+                    label,
+                    min_value=int(p.lo),
+                    max_value=int(p.hi),
+                    step=1,
+                    key=key,
+                    help=help_text,
+                    on_change=_on_k_change if name == "k" else None,
+                )
+            else:
+                container.number_input(
+                    label,
+                    min_value=float(p.lo),
+                    max_value=float(p.hi),
+                    step=FLOAT_STEPS.get(name, 0.1),
+                    format="%g",
+                    key=key,
+                    help=help_text,
+                )
+
+
+def config_from_widgets(fallback: Config) -> tuple[Config | None, str]:
+    """(config, '') from the widgets, or (None, message naming the bad parameter)."""
+    values = widget_values()
+    mapping = {}
+    for name, p in PARAMS.items():
+        v = values[name]
+        if v is None:
+            v = getattr(fallback, name)
+        mapping[name] = v if isinstance(v, str) else _text(v)
+    try:
+        return Config.from_mapping(mapping), ""
+    except ConfigError as e:
+        return None, f"Parameter `{e.param}` must be {e.allowed}" + (f" (got {e.value!r})." if e.value is not None else ".")
+
+
+def _text(v) -> str:
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
+
+
+# ---- training with progress -------------------------------------------------------------
+
+
+def obtain_run(cfg: Config, *, area, label: str = "run", wait_first: float = 1.0) -> Run | None:
+    """The run for cfg: cached, or trained in the background with a progress bar and a
+    Cancel button in `area`. Returns None while training (the page reruns when done)."""
+    try:
+        check_budget(cfg)
+    except BudgetError as e:
+        area.error(str(e))
+        return None
+    mgr = manager()
+    ck = f"cancelled_{label}"
+    if st.session_state.get(ck) == cfg.key():
+        area.info("Training was cancelled. Press **Train** to start it again.")
+        return None
+    job = mgr.submit(cfg)
+    if not job.finished:
+        job.wait(wait_first)  # short runs finish here: no progress bar flashes by
+    if job.state == DONE:
+        return job.run
+    if job.state == FAILED:
+        area.error(f"Training failed: {job.error}")
+        return None
+    if job.state == CANCELLED:
+        st.session_state[ck] = cfg.key()
+        area.info("Training was cancelled. Press **Train** to start it again.")
+        return None
+    st.session_state[f"job_{label}"] = job
+    with area:
+        _progress_fragment(label)
+    return None
+
+
+@st.fragment(run_every=0.4)
+def _progress_fragment(label: str) -> None:
+    job = st.session_state.get(f"job_{label}")
+    if job is None:
+        return
+    if job.finished:
+        if job.state == CANCELLED:
+            st.session_state[f"cancelled_{label}"] = job.key
+        st.rerun()
+    elapsed = time.monotonic() - job.started
+    mse = "…" if job.mse != job.mse else f"{job.mse:.3g}"
+    text = f"Training: step {job.step:,} of {job.total:,} · exact mse {mse} · {elapsed:.1f} s"
+    if job.state == "queued":
+        text = "Waiting for a free worker (other runs are training)…"
+    st.progress(job.fraction, text=text)
+    if st.button("Cancel training", key=f"cancel_{label}"):
+        manager().cancel(job.key)
+        st.session_state[f"cancelled_{label}"] = job.key
+        st.rerun()
+
+
+def train_clicked(label: str = "run") -> None:
+    """Forget a cancellation: the user asked for training again."""
+    st.session_state.pop(f"cancelled_{label}", None)

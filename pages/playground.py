@@ -1,0 +1,74 @@
+"""Playground: set a teacher and a student, train, and watch the neurons find the teacher lines."""
+
+import streamlit as st
+
+from featviz import ui
+from featviz.metrics import frame_summary
+
+st.title("Playground")
+st.caption(
+    "A teacher network with a few directions w*ᵢ generates the target; a wider student is trained by "
+    "gradient descent on a weight-decay regularised loss. Zhou & Ge (NeurIPS 2024): every student neuron "
+    "ends on a teacher line ±w*ᵢ or at zero. Press ▶ Play under the figure."
+)
+
+cfg, messages = ui.config_from_url()
+for msg in messages:
+    st.warning(msg)
+
+side = st.sidebar
+with side:
+    train = st.button("Train", type="primary", key="train", width="stretch")
+    edited_box = st.empty()
+ui.config_widgets(side)
+
+if train:
+    ui.train_clicked()
+    new_cfg, error = ui.config_from_widgets(cfg)
+    if error:
+        st.error(error + " The last valid configuration is still shown.")
+    else:
+        cfg = new_cfg
+ui.remember(cfg)
+
+pending, _ = ui.config_from_widgets(cfg)
+if pending is not None and pending != cfg:
+    edited_box.info("Settings changed: press **Train** to run them.")
+
+status = st.container()
+run = ui.obtain_run(cfg, area=status)
+if run is None:
+    st.stop()
+
+if run.status != "ok":
+    st.error(run.message)
+
+fig = ui.animation_figure(run)
+st.markdown(f"**Result (last frame):** {frame_summary(run, run.n_frames - 1)} · trained in {run.train_seconds:.2f} s")
+st.plotly_chart(fig, theme=None, key="animation", config={"displaylogo": False})
+
+link = ui.link_for(cfg.to_mapping())
+c1, c2, c3 = st.columns([3, 1, 1], vertical_alignment="bottom")
+with c1:
+    st.markdown("**Copy link** · reproduces exactly this configuration and run:")
+    st.code(link, language=None, wrap_lines=True)
+with c2:
+    st.download_button(
+        "Download run (.npz)",
+        data=run.to_npz_bytes,
+        file_name=f"featviz-{cfg.key()[:10]}.npz",
+        mime="application/octet-stream",
+        key="dl_npz",
+        on_click="ignore",
+    )
+with c3:
+    from featviz.figures import figure_html
+
+    st.download_button(
+        "Download animation (.html)",
+        data=lambda: figure_html(fig),
+        file_name=f"featviz-{cfg.key()[:10]}.html",
+        mime="text/html",
+        key="dl_html",
+        on_click="ignore",
+    )
