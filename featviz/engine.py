@@ -324,9 +324,11 @@ class _Recorder:
 
     def problem(self) -> str:
         st = self.state
-        big = max(float(st.W.abs().max()), float(st.a.abs().max()), abs(st.alpha), float(st.beta.abs().max()))
-        if not math.isfinite(big):
+        sizes = (float(st.W.abs().max()), float(st.a.abs().max()), abs(st.alpha), float(st.beta.abs().max()))
+        # Checked one by one: max() silently drops a NaN that is not its first argument.
+        if not all(math.isfinite(v) for v in sizes):
             return "the parameters became NaN or infinite"
+        big = max(sizes)
         if big > BLOWUP:
             return f"the parameters blew up (a weight exceeded {BLOWUP:g})"
         return ""
