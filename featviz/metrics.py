@@ -67,7 +67,10 @@ def run_metrics(
     captured = np.stack([np.where((fate == ALIGNED) & (nearest == i), signed, 0.0).sum(-1) for i in range(k)], -1)
     far_mass = (mass * np.radians(angle) ** 2).sum(-1)
     counts = np.stack([(fate == f).sum(-1) for f in range(3)], -1)
-    q, _ = np.linalg.qr(teacher_w.T)  # (d,r) orthonormal basis of the span
+    # (d,r) orthonormal basis of the span; r < k for planar teachers, where QR would add
+    # k - r arbitrary directions to the span.
+    u, sv, _ = np.linalg.svd(teacher_w.T, full_matrices=False)
+    q = u[:, sv > sv[0] * 1e-10]
     orth = w - (w @ q) @ q.T
     return Metrics(
         mass=mass,
