@@ -250,19 +250,23 @@ def _check(p: Param, value):
     if p.kind == "floats":
         try:
             vals = tuple(float(v) for v in value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ConfigError(p.name, p.allowed, value) from None
         if not vals or any(not math.isfinite(v) or v < p.lo or v > p.hi for v in vals):
             raise ConfigError(p.name, p.allowed, _join(vals))
         return vals
     if p.kind == "int":
-        if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        # is_integer() is False for nan and inf, which int() would raise on.
+        if isinstance(value, bool) or not isinstance(value, int | float) or (isinstance(value, float) and not value.is_integer()):
             raise ConfigError(p.name, p.allowed, value)
         value = int(value)
     else:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(p.name, p.allowed, value)
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:  # an int too large for a float
+            raise ConfigError(p.name, p.allowed, value) from None
         if not math.isfinite(value):
             raise ConfigError(p.name, p.allowed, value)
     if value < p.lo or value > p.hi:
