@@ -1,0 +1,18 @@
+"""Shared fixtures: a seeded random generator and a private disk cache folder."""
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)
+
+
+@pytest.fixture
+def tmp_cache(tmp_path, monkeypatch):
+    """A fresh cache folder for featviz.cache, via FEATVIZ_CACHE_DIR."""
+    root = tmp_path / "cache"
+    monkeypatch.setenv("FEATVIZ_CACHE_DIR", str(root))
+    monkeypatch.delenv("FEATVIZ_CACHE_MB", raising=False)
+    return root
