@@ -88,6 +88,14 @@ PARAMS: dict[str, Param] = {
         Param("a_star", "floats", "teacher", "Teacher output weights a*_i (signs may differ; |a*_i| >= 0.05).", -10, 10),
         Param("m", "int", "student", "Student width (number of hidden neurons); even for algo=paper.", 1, MAX_M),
         Param("init", "float", "student", "Initial norm of each w_j and of each |a_j|.", 1e-4, 10, log=True),
+        Param(
+            "symmetric",
+            "choice",
+            "student",
+            "Symmetric init: neurons in pairs (a, w), (-a, w), so the student starts at f = 0 "
+            "(needs an even m; always on for algo=paper).",
+            choices=("no", "yes"),
+        ),
         Param("lam", "float", "training", "Weight decay lambda on a and W (alpha, beta are not penalised).", 0, 10),
         Param("lam_decay", "float", "training", "Factor applied to lambda after each epoch.", 0.01, 1),
         Param("epochs", "int", "training", "Number of epochs (lambda is constant within one).", 1, 100),
@@ -148,13 +156,14 @@ class Config:
     a_star: tuple[float, ...] = (1.0, -1.0, 1.0)
     m: int = 30
     init: float = 0.1
-    lam: float = 0.01
+    symmetric: str = "no"
+    lam: float = 0.05
     lam_decay: float = 0.5
-    epochs: int = 6
-    steps: int = 400
+    epochs: int = 8
+    steps: int = 500
     lr: float = 0.2
     algo: str = "gd"
-    eta1: float = 1.0
+    eta1: float = 3.0
     data: str = "population"
     n: int = 1000
     seed: int = 0
@@ -175,8 +184,8 @@ class Config:
             _check_planar(self.angles)
         if self.teachers == "random" and self.k > 1 and self.sep > max_random_sep(self.d, self.k):
             raise ConfigError("sep", f"a number in [0, {max_random_sep(self.d, self.k):g}] for k = {self.k} random lines in d = {self.d}", self.sep)
-        if self.algo == "paper" and self.m % 2:
-            raise ConfigError("m", "an even integer when algo=paper (neurons come in symmetric pairs)", self.m)
+        if (self.algo == "paper" or self.symmetric == "yes") and self.m % 2:
+            raise ConfigError("m", "an even integer when algo=paper or symmetric=yes (neurons come in pairs)", self.m)
 
     # ---- flat string mapping (URL, CLI, saved runs) ----
     def to_mapping(self) -> dict[str, str]:
@@ -211,6 +220,8 @@ class Config:
             changes["n"] = base.n
         if self.algo != "paper":
             changes["eta1"] = base.eta1
+        else:
+            changes["symmetric"] = "yes"
         return dataclasses.replace(self, **changes)
 
     def key(self) -> str:

@@ -70,13 +70,15 @@ def _random_lines(d: int, k: int, sep_deg: float, rng: np.random.Generator, trie
 
 
 def init_student(cfg: Config, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """gd: random directions with norm init, a_j = +-init. paper: symmetric pairs (a, w), (-a, w), so f = 0."""
+    """Random directions with norm init, a_j = +-init; with symmetric=yes (always for algo=paper)
+    in pairs (a, w), (-a, w), so the student starts at f = 0."""
     m, d = cfg.m, cfg.d
-    half = m // 2 if cfg.algo == "paper" else m
+    paired = cfg.algo == "paper" or cfg.symmetric == "yes"
+    half = m // 2 if paired else m
     w = rng.standard_normal((half, d))
     w *= cfg.init / np.linalg.norm(w, axis=1, keepdims=True)
     a = cfg.init * rng.choice([-1.0, 1.0], size=half)
-    if cfg.algo == "paper":
+    if paired:
         w = np.concatenate([w, w])
         a = np.concatenate([a, -a])
     return w, a

@@ -37,6 +37,7 @@ LABELS = {
     "a_star": "a* · teacher output weights",
     "m": "m · student width",
     "init": "init · initial norm",
+    "symmetric": "symmetric init (f = 0 at start)",
     "lam": "λ · weight decay",
     "lam_decay": "λ decay per epoch",
     "epochs": "epochs",
@@ -55,6 +56,7 @@ SHOWN_IF = {
     "sep": lambda v: v["teachers"] == "random",
     "angles": lambda v: v["teachers"] == "planar",
     "eta1": lambda v: v["algo"] == "paper",
+    "symmetric": lambda v: v["algo"] != "paper",
     "n": lambda v: v["data"] == "samples",
 }
 
