@@ -1,0 +1,91 @@
+"""The shared job manager: one computation per config, progress, cancel, no blocking."""
+
+import threading
+import time
+
+import pytest
+
+from featviz import jobs
+from featviz.config import Config
+
+
+@pytest.fixture
+def counting_train(monkeypatch):
+    """Wrap engine.train as used by jobs, counting calls per config key."""
+    calls: dict[str, int] = {}
+    lock = threading.Lock()
+    real = jobs.train
+
+    def wrapped(cfg, **kw):
+        with lock:
+            calls[cfg.key()] = calls.get(cfg.key(), 0) + 1
+        return real(cfg, **kw)
+
+    monkeypatch.setattr(jobs, "train", wrapped)
+    return calls
+
+
+def small(**kw) -> Config:
+    return Config(**({"m": 8, "epochs": 2, "steps": 100} | kw))
+
+
+def test_same_config_from_two_sessions_is_computed_once(tmp_path, monkeypatch, counting_train):
+    monkeypatch.setenv("FEATVIZ_CACHE_DIR", str(tmp_path))
+    mgr = jobs.JobManager()
+    cfg = small(steps=3000)
+    first = mgr.submit(cfg)
+    second = mgr.submit(cfg)
+    assert second is first  # shared while running
+    assert first.wait(60)
+    third = mgr.submit(cfg)  # now from memory
+    assert third.state == jobs.DONE and third.run is first.run
+    assert counting_train == {cfg.key(): 1}
+    # A new manager (another server process) finds it on disk.
+    fresh = jobs.JobManager()
+    assert fresh.submit(cfg).state == jobs.DONE
+    assert counting_train == {cfg.key(): 1}
+
+
+def test_progress_then_cancel(tmp_path, monkeypatch):
+    monkeypatch.setenv("FEATVIZ_CACHE_DIR", str(tmp_path))
+    mgr = jobs.JobManager()
+    cfg = Config(m=200, d=40, epochs=10, steps=5000)  # long: seconds per epoch
+    job = mgr.submit(cfg)
+    deadline = time.monotonic() + 30
+    while job.step == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert job.state == jobs.RUNNING and 0 < job.step < job.total
+    assert job.mse == job.mse and job.mse >= 0  # a real number
+    mgr.cancel(job.key)
+    assert job.wait(10)
+    assert job.state == jobs.CANCELLED and job.run is None
+    assert mgr.cached(cfg) is None  # nothing half-done is cached
+    # The same config can be started again after a cancel.
+    again = mgr.submit(cfg)
+    assert again is not job
+    mgr.cancel(again.key)
+    assert again.wait(10)
+
+
+def test_a_stuck_job_does_not_block_other_configs(tmp_path, monkeypatch):
+    monkeypatch.setenv("FEATVIZ_CACHE_DIR", str(tmp_path))
+    mgr = jobs.JobManager(max_workers=2)
+    slow = mgr.submit(Config(m=200, d=40, epochs=10, steps=5000))
+    quick = mgr.submit(small(seed=5))
+    assert quick.wait(30) and quick.state == jobs.DONE
+    assert not slow.finished
+    mgr.cancel(slow.key)
+    assert slow.wait(10)
+
+
+def test_failure_is_reported_not_raised(tmp_path, monkeypatch):
+    monkeypatch.setenv("FEATVIZ_CACHE_DIR", str(tmp_path))
+
+    def boom(cfg, **kw):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(jobs, "train", boom)
+    mgr = jobs.JobManager()
+    job = mgr.submit(small())
+    assert job.wait(10)
+    assert job.state == jobs.FAILED and "disk on fire" in job.error
