@@ -55,7 +55,7 @@ class Param:
 def _fmt(x: float | None) -> str:
     if x is None:
         return "?"
-    if float(x).is_integer() and abs(x) < 1e7:
+    if float(x).is_integer() and abs(x) < 1e15:  # exact, e.g. the largest seed
         return str(int(x))
     return f"{x:g}"
 
