@@ -390,6 +390,8 @@ def parse_lenient(mapping: Mapping[str, object]) -> tuple[Config, list[str]]:
                 bad = "k" if "k" in values else next(iter(values), None)
             if bad is None:
                 break
+            if bad != e.param:  # a value the link gave is dropped: say so too
+                messages.append(_message(ConfigError(bad, f"consistent with {e.param}, {e.allowed}", _encode(values[bad]))))
             values.pop(bad)
     return Config(), messages
 
