@@ -16,3 +16,14 @@ def tmp_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("FEATVIZ_CACHE_DIR", str(root))
     monkeypatch.delenv("FEATVIZ_CACHE_MB", raising=False)
     return root
+
+
+# ---- browser tests: a real streamlit server and Debian's Chromium (see tests/browser_support.py)
+from browser_support import (  # noqa: E402, F401
+    _playwright,
+    app_server,
+    browser,
+    page,
+    pytest_runtest_makereport,
+    screenshot,
+)
