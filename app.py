@@ -5,6 +5,7 @@ import streamlit as st
 st.set_page_config(page_title="featviz · how gradient descent learns features", page_icon="🧭", layout="wide")
 
 pages = [
-    st.Page("pages/playground.py", title="Playground", icon="🎛️", default=True),
+    st.Page("pages/playground.py", title="Playground", icon=":material/tune:", default=True),
+    st.Page("pages/lessons.py", title="Lessons", icon=":material/school:"),
 ]
 st.navigation(pages).run()

@@ -61,6 +61,20 @@ SHOWN_IF = {
 }
 
 
+def page_frame() -> None:
+    """Make sure a page runs inside app.py's frame.
+
+    With a pages/ folder next to app.py, Streamlit starts in its legacy multipage mode until
+    st.navigation runs once; a link straight to a page on a fresh server would run the page
+    without the frame (no navigation, no page config). Leave that mode and rerun through app.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 @st.cache_resource
 def manager() -> JobManager:
     """One per server process: every session shares its runs and jobs."""
@@ -76,6 +90,13 @@ def _figure_for(key: str, kind: str, _run: Run) -> go.Figure:
 
 def animation_figure(run: Run) -> go.Figure:
     return _figure_for(run.config.key(), "animation", run)
+
+
+def md(text: str) -> str:
+    """Text shown as Markdown literally: w*_i must not open italics, user text must not make links."""
+    for ch in "*[]<>$":
+        text = text.replace(ch, "\\" + ch)
+    return text
 
 
 # ---- URL <-> config ---------------------------------------------------------------------

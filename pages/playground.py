@@ -3,18 +3,22 @@
 import streamlit as st
 
 from featviz import ui
+
+ui.page_frame()
 from featviz.metrics import frame_summary
 
 st.title("Playground")
 st.caption(
-    "A teacher network with a few directions w*ᵢ generates the target; a wider student is trained by "
-    "gradient descent on a weight-decay regularised loss. Zhou & Ge (NeurIPS 2024): every student neuron "
-    "ends on a teacher line ±w*ᵢ or at zero. Press ▶ Play under the figure."
+    ui.md(
+        "A teacher network with a few directions w*ᵢ generates the target; a wider student is trained by "
+        "gradient descent on a weight-decay regularised loss. Zhou & Ge (NeurIPS 2024): every student neuron "
+        "ends on a teacher line ±w*ᵢ or at zero. Press ▶ Play under the figure."
+    )
 )
 
 cfg, messages = ui.config_from_url()
 for msg in messages:
-    st.warning(msg)
+    st.warning(ui.md(msg))
 
 side = st.sidebar
 with side:

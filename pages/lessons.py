@@ -1,0 +1,68 @@
+"""Lessons: presets that reproduce the paper's claims, each checked automatically on its run."""
+
+import streamlit as st
+
+from featviz import ui
+
+ui.page_frame()
+from featviz.lessons import BY_SLUG, LESSONS
+from featviz.metrics import frame_summary
+
+st.title("Lessons")
+st.caption(
+    "Each lesson is a preset configuration with what you should see and a check computed from the run. "
+    "Every lesson has its own link; “Open in the Playground” lets you change it."
+)
+
+slugs = [lesson.slug for lesson in LESSONS]
+asked = ui.query_mapping().get("lesson")
+if asked is not None and asked not in BY_SLUG:
+    st.warning(f"Parameter `lesson`: {ui.md(repr(asked[:40]))} is not valid: must be one of {', '.join(slugs)}; showing the first.")
+    asked = slugs[0]
+if asked is not None and st.session_state.get("lesson_url") != asked:
+    st.session_state["lesson_pick"] = asked
+    st.session_state["lesson_url"] = asked
+st.session_state.setdefault("lesson_pick", slugs[0])
+
+slug = st.radio(
+    "Lesson",
+    slugs,
+    key="lesson_pick",
+    format_func=lambda s: ui.md(BY_SLUG[s].title),
+    label_visibility="collapsed",
+)
+st.session_state["lesson_url"] = slug
+ui.set_query({"lesson": slug})
+lesson = BY_SLUG[slug]
+
+st.header(ui.md(lesson.title))
+st.markdown(ui.md(lesson.explanation))
+st.markdown(f"**What you should see.** {ui.md(lesson.expect)}")
+st.markdown(f"**Check.** {ui.md(lesson.criterion)}")
+
+status = st.container()
+run = ui.obtain_run(lesson.config, area=status, label="lesson")
+if run is None:
+    st.stop()
+result = lesson.check(run)
+if result.passed:
+    st.success(f"**Check passed:** {ui.md(result.measured)}", icon=":material/check_circle:")
+else:
+    st.error(f"**Check failed:** {ui.md(result.measured)}", icon=":material/cancel:")
+if run.status != "ok":
+    st.error(run.message)
+
+st.markdown(f"**Last frame:** {frame_summary(run, run.n_frames - 1)}")
+st.plotly_chart(ui.animation_figure(run), theme=None, key=f"lesson_fig_{slug}", config={"displaylogo": False})
+
+c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+with c1:
+    st.markdown("**Link to this lesson:**")
+    st.code(ui.link_for({"lesson": slug}), language=None, wrap_lines=True)
+with c2:
+    st.page_link(
+        "pages/playground.py",
+        label="Open in the Playground",
+        icon=":material/tune:",
+        query_params=lesson.config.to_mapping(),
+    )
