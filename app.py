@@ -7,5 +7,6 @@ st.set_page_config(page_title="featviz · how gradient descent learns features",
 pages = [
     st.Page("pages/playground.py", title="Playground", icon=":material/tune:", default=True),
     st.Page("pages/lessons.py", title="Lessons", icon=":material/school:"),
+    st.Page("pages/theory.py", title="Theory", icon=":material/function:"),
 ]
 st.navigation(pages).run()
