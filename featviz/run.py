@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -115,6 +116,10 @@ class Run:
     @classmethod
     def load_npz(cls, file) -> Run:
         """Load and check a saved run; raises ValueError on anything malformed."""
+        if isinstance(file, str | os.PathLike):
+            # np.load leaks the file it opened when the zip is truncated: open it here.
+            with open(file, "rb") as f:
+                return cls.load_npz(f)
         with np.load(file, allow_pickle=False) as z:
             try:
                 cfg = Config.from_json(str(z["config"]))
