@@ -120,6 +120,15 @@ class Run:
             # np.load leaks the file it opened when the zip is truncated: open it here.
             with open(file, "rb") as f:
                 return cls.load_npz(f)
+        try:
+            return cls._load_npz(file)
+        except ValueError:
+            raise
+        except Exception as e:  # noqa: BLE001 - BadZipFile, EOFError, zlib.error, a meta key missing, ...
+            raise ValueError(f"not a readable run file ({type(e).__name__}: {e})") from e
+
+    @classmethod
+    def _load_npz(cls, file) -> Run:
         with np.load(file, allow_pickle=False) as z:
             try:
                 cfg = Config.from_json(str(z["config"]))
