@@ -1,12 +1,5 @@
-"""featviz: the frame around every page (navigation, page config)."""
+"""featviz: the frame around every page (page config, navigation); the pages live in pages/."""
 
-import streamlit as st
+from featviz import ui
 
-st.set_page_config(page_title="featviz · how gradient descent learns features", page_icon="🧭", layout="wide")
-
-pages = [
-    st.Page("pages/playground.py", title="Playground", icon=":material/tune:", default=True),
-    st.Page("pages/lessons.py", title="Lessons", icon=":material/school:"),
-    st.Page("pages/theory.py", title="Theory", icon=":material/function:"),
-]
-st.navigation(pages).run()
+ui.frame().run()

@@ -6,6 +6,8 @@ one process-wide JobManager (memory LRU in front of the disk cache) and cached f
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from collections.abc import Mapping
 from urllib.parse import urlencode
@@ -61,16 +63,35 @@ SHOWN_IF = {
 }
 
 
+_FRAME = threading.local()
+PAGES = (
+    ("pages/playground.py", "Playground", ":material/tune:"),
+    ("pages/lessons.py", "Lessons", ":material/school:"),
+    ("pages/theory.py", "Theory", ":material/function:"),
+)
+
+
+def frame():
+    """The frame around every page: page config and navigation. Returns the page to run."""
+    _FRAME.ran = True
+    st.set_page_config(page_title="featviz · how gradient descent learns features", page_icon="🧭", layout="wide")
+    pages = [st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon) in enumerate(PAGES)]
+    return st.navigation(pages)
+
+
 def page_frame() -> None:
-    """Make sure a page runs inside app.py's frame.
+    """Make sure a page runs inside the frame.
 
     With a pages/ folder next to app.py, Streamlit starts in its legacy multipage mode until
-    st.navigation runs once; a link straight to a page on a fresh server would run the page
-    without the frame (no navigation, no page config). Leave that mode and rerun through app.py.
+    st.navigation runs once, and in that mode a link straight to a page runs the page without
+    app.py (no navigation, no page config). Leave that mode and rerun through app.py.
+    streamlit.testing's AppTest restores the legacy mode before every run and always runs the
+    page directly; its tests set FEATVIZ_APPTEST=1 so the page simply runs.
     """
-    from streamlit.runtime.pages_manager import PagesManager
+    ran, _FRAME.ran = getattr(_FRAME, "ran", False), False
+    if not ran and os.environ.get("FEATVIZ_APPTEST") != "1":
+        from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
 
@@ -155,42 +176,44 @@ def remember(cfg: Config, state_key: str = "cfg") -> None:
 # ---- widgets ----------------------------------------------------------------------------
 
 
-def _wkey(name: str) -> str:
-    return f"w_{name}"
+def _wkey(name: str, prefix: str = "w_") -> str:
+    return f"{prefix}{name}"
 
 
-def load_widgets(cfg: Config) -> None:
+def load_widgets(cfg: Config, prefix: str = "w_") -> None:
     """Put cfg's values into the widgets' session state."""
+    mapping = cfg.to_mapping()
     for name, p in PARAMS.items():
-        value = getattr(cfg, name)
-        st.session_state[_wkey(name)] = cfg.to_mapping()[name] if p.kind == "floats" else value
+        st.session_state[_wkey(name, prefix)] = mapping[name] if p.kind == "floats" else getattr(cfg, name)
 
 
-def _on_k_change() -> None:
+def _on_k_change(prefix: str) -> None:
     """Resize a* and the planar angles to k, keeping the values already typed."""
-    k = st.session_state[_wkey("k")]
+    k = st.session_state[_wkey("k", prefix)]
     for name, default in (("a_star", default_a_star(k)), ("angles", default_angles(k))):
-        parts = [t for t in str(st.session_state.get(_wkey(name), "")).split(",") if t.strip()]
+        key = _wkey(name, prefix)
+        parts = [t for t in str(st.session_state.get(key, "")).split(",") if t.strip()]
         if len(parts) != k:
-            merged = parts[:k] + [f"{x:g}" for x in default[len(parts) : k]]
-            st.session_state[_wkey(name)] = ",".join(merged)
+            st.session_state[key] = ",".join(parts[:k] + [f"{x:g}" for x in default[len(parts) : k]])
 
 
-def widget_values() -> dict:
-    return {name: st.session_state.get(_wkey(name)) for name in PARAMS}
+def widget_values(prefix: str = "w_") -> dict:
+    return {name: st.session_state.get(_wkey(name, prefix)) for name in PARAMS}
 
 
-def config_widgets(container) -> None:
-    """Every config parameter as a widget, grouped, with its range in the help text."""
-    values = widget_values()
+def config_widgets(container, prefix: str = "w_", names=None, *, grouped: bool = True) -> None:
+    """Config parameters as widgets (all, or `names`), grouped, with their ranges in the help text."""
+    values = widget_values(prefix)
+    shown = list(PARAMS) if names is None else [n for n in PARAMS if n in names]
     for group, title in GROUPS.items():
-        container.markdown(f"**{title}**")
-        for name, p in PARAMS.items():
-            if p.group != group:
+        in_group = [n for n in shown if PARAMS[n].group == group]
+        if grouped and in_group:
+            container.markdown(f"**{title}**")
+        for name in in_group:
+            p = PARAMS[name]
+            if names is None and name in SHOWN_IF and not SHOWN_IF[name](values):
                 continue
-            if name in SHOWN_IF and not SHOWN_IF[name](values):
-                continue
-            key, label = _wkey(name), LABELS[name]
+            key, label = _wkey(name, prefix), LABELS[name]
             help_text = f"{p.help}  \nAllowed: {p.allowed}."
             if p.kind == "choice":
                 container.selectbox(label, p.choices, key=key, help=help_text)
@@ -205,6 +228,7 @@ def config_widgets(container) -> None:
                     key=key,
                     help=help_text,
                     on_change=_on_k_change if name == "k" else None,
+                    args=(prefix,) if name == "k" else None,
                 )
             else:
                 container.number_input(
@@ -218,15 +242,14 @@ def config_widgets(container) -> None:
                 )
 
 
-def config_from_widgets(fallback: Config) -> tuple[Config | None, str]:
-    """(config, '') from the widgets, or (None, message naming the bad parameter)."""
-    values = widget_values()
-    mapping = {}
-    for name, p in PARAMS.items():
+def config_from_widgets(fallback: Config, prefix: str = "w_", names=None) -> tuple[Config | None, str]:
+    """(config, '') from the widgets (all, or only `names` over `fallback`), or (None, message)."""
+    values = widget_values(prefix)
+    mapping = fallback.to_mapping()
+    for name in PARAMS if names is None else names:
         v = values[name]
-        if v is None:
-            v = getattr(fallback, name)
-        mapping[name] = v if isinstance(v, str) else _text(v)
+        if v is not None:
+            mapping[name] = v if isinstance(v, str) else _text(v)
     try:
         return Config.from_mapping(mapping), ""
     except ConfigError as e:

@@ -12,8 +12,10 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
 @pytest.fixture(autouse=True)
-def _cache_dir(tmp_path, monkeypatch):
+def _env(tmp_path, monkeypatch):
     monkeypatch.setenv("FEATVIZ_CACHE_DIR", str(tmp_path / "cache"))
+    # AppTest runs pages directly (legacy multipage mode, restored before every run): see ui.page_frame.
+    monkeypatch.setenv("FEATVIZ_APPTEST", "1")
 
 
 def open_app(params: dict | None = None) -> AppTest:
