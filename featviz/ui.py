@@ -68,6 +68,7 @@ PAGES = (
     ("pages/playground.py", "Playground", ":material/tune:"),
     ("pages/lessons.py", "Lessons", ":material/school:"),
     ("pages/theory.py", "Theory", ":material/function:"),
+    ("pages/compare.py", "Compare", ":material/compare:"),
 )
 
 
