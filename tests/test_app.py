@@ -1,5 +1,6 @@
 """The Streamlit app through streamlit.testing: default run, links in and out, bad links."""
 
+import time
 from pathlib import Path
 
 import pytest
@@ -18,13 +19,22 @@ def _env(tmp_path, monkeypatch):
     monkeypatch.setenv("FEATVIZ_APPTEST", "1")
 
 
+def settle(at: AppTest) -> AppTest:
+    """Run, and rerun while a run trains in the background (a real browser polls instead)."""
+    at.run()
+    deadline = time.monotonic() + TIMEOUT
+    while at.get("progress") and time.monotonic() < deadline:
+        time.sleep(0.3)
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 def open_app(params: dict | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     for k, v in (params or {}).items():
         at.query_params[k] = v
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return settle(at)
 
 
 def query(at: AppTest) -> dict[str, str]:
@@ -71,8 +81,7 @@ def test_widget_change_then_train_updates_the_link():
     assert query(at)["m"] == "10"  # not yet: a half-edited config trains nothing
     assert any("press **Train**" in i.value for i in at.info)
     at.button(key="train").click()
-    at.run()
-    assert not at.exception
+    settle(at)
     assert query(at)["m"] == "14"
     assert "of 14 neurons within" in markdown_text(at)
 
@@ -105,3 +114,68 @@ def test_over_budget_config_is_refused_with_what_to_reduce(monkeypatch):
     errors = [e.value for e in at.error]
     assert any("too large" in e and "Reduce" in e for e in errors), errors
     assert len(at.get("plotly_chart")) == 0
+
+
+def open_page(page: str, params: dict | None = None) -> AppTest:
+    """Open a page; reruns while a run trains in the background (a real browser polls instead)."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for k, v in (params or {}).items():
+        at.query_params[k] = v
+    at.switch_page(page)
+    return settle(at)
+
+
+def test_lessons_page_runs_the_linked_lesson_and_shows_its_check():
+    at = open_page("pages/lessons.py", {"lesson": "too-much-regularization"})
+    assert at.radio(key="lesson_pick").value == "too-much-regularization"
+    assert query(at) == {"lesson": "too-much-regularization"}
+    passed = [s.value for s in at.success]
+    assert passed and "Check passed" in passed[0] and "30 of 30 neurons dead" in passed[0]
+    assert len(at.get("plotly_chart")) == 1
+    # Picking another lesson updates the link.
+    at.radio(key="lesson_pick").set_value("lazy")
+    settle(at)
+    assert query(at) == {"lesson": "lazy"}
+    assert any("Check passed" in s.value for s in at.success)
+
+
+def test_lessons_page_bad_lesson_name_falls_back_with_a_message():
+    at = open_page("pages/lessons.py", {"lesson": "<script>"})
+    assert any("`lesson`" in w.value and "must be one of" in w.value for w in at.warning)
+    assert query(at) == {"lesson": "recovery"}
+
+
+def test_theory_page_certificate_from_the_link():
+    at = open_page("pages/theory.py", {"angles": "0,45,100", "a_star": "1,1,-1"})
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["max |η|"] == "1.000000"
+    assert float(metrics["ρ"]) > 0
+    assert metrics["valid certificate"] == "yes"
+    assert query(at) == {"angles": "0,45,100", "a_star": "1,1,-1"}
+    assert len(at.get("plotly_chart")) == 2  # certificate and descent directions
+
+
+def test_theory_page_invalid_teachers_fall_back_with_a_message():
+    at = open_page("pages/theory.py", {"angles": "0,0.2", "a_star": "1,1"})
+    assert any("`angles`" in w.value for w in at.warning)
+    assert query(at)["angles"] == "0,60,120"
+
+
+def test_compare_page_default_is_lam_zero_against_weight_decay():
+    at = open_page("pages/compare.py")
+    q = query(at)
+    a = Config.from_mapping({k: v for k, v in q.items() if not k.startswith("b.")})
+    assert a.lam == 0 and q["b.lam"] == "0.1"
+    assert [k for k in q if k.startswith("b.")] == ["b.lam"]
+    text = markdown_text(at)
+    assert "A: lam=0" in text and "B: lam=0.1" in text
+    assert len(at.get("plotly_chart")) == 1
+
+
+def test_compare_page_link_round_trip_and_bad_b_value():
+    params = Config(m=12, epochs=2, steps=100).to_mapping() | {"b.seed": "4", "b.lr": "oops"}
+    at = open_page("pages/compare.py", params)
+    assert any(w.value.startswith("B: Parameter `lr`") for w in at.warning)
+    q = query(at)
+    assert q["b.seed"] == "4" and "b.lr" not in q
+    assert at.multiselect(key="cmp_diff").value == ["seed"]
