@@ -179,3 +179,11 @@ def test_compare_page_link_round_trip_and_bad_b_value():
     q = query(at)
     assert q["b.seed"] == "4" and "b.lr" not in q
     assert at.multiselect(key="cmp_diff").value == ["seed"]
+
+
+def test_divergence_shows_the_step_a_smaller_lr_and_the_frames_before_it():
+    at = open_app({"lr": "50"})
+    errors = [e.value for e in at.error]
+    assert any("diverged at step" in e and "lr = 5" in e for e in errors), errors
+    assert len(at.get("plotly_chart")) == 1  # the frames up to the divergence are shown
+    assert "Result (last frame):" in markdown_text(at)
