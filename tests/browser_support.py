@@ -58,6 +58,10 @@ VIEWPORT = {"width": 1400, "height": 1000}
 SERVER_START_TIMEOUT_S = 60.0
 DEFAULT_TIMEOUT_MS = 30_000
 
+# The log of the running app_server: a failure quotes its tail, since the page itself shows no
+# traceback (client.showErrorDetails = "none" in .streamlit/config.toml).
+_server_log: Path | None = None
+
 
 def browser_required() -> bool:
     """True when a missing browser must fail the run rather than skip (CI, scripts/test)."""
@@ -177,7 +181,9 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         unavailable("streamlit is not installed")
     tmp = tmp_path_factory.mktemp("app_server")
     (tmp / "cache").mkdir()
-    with streamlit_server(APP, tmp / "cache", tmp / "streamlit.log") as base:
+    global _server_log
+    _server_log = tmp / "streamlit.log"
+    with streamlit_server(APP, tmp / "cache", _server_log) as base:
         yield base
 
 
@@ -266,7 +272,8 @@ def wait_for_app(page, timeout_ms: int = DEFAULT_TIMEOUT_MS, settle_ms: int = 10
         pytest.fail(f"the app did not finish running within {timeout_ms} ms (last state: {state})", pytrace=False)
     errors = page.locator('[data-testid="stException"]')
     if errors.count():
-        pytest.fail("the app shows an exception:\n" + errors.first.inner_text(), pytrace=False)
+        log = f"\n--- streamlit log (tail) ---\n{_tail(_server_log)}" if _server_log else ""
+        pytest.fail("the app shows an exception:\n" + errors.first.inner_text() + log, pytrace=False)
 
 
 @pytest.hookimpl(hookwrapper=True)
