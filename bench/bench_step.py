@@ -1,0 +1,164 @@
+"""Per-step cost of the exact torch engine against a NumPy and a Monte-Carlo autograd step.
+
+Run by hand from the repo root: `python bench/bench_step.py` (about a minute). Prints a
+Markdown table. Each number is the median over several repeats of a timed block of steps.
+
+  engine      engine.PopulationState.step: exact population gradient, in-place torch,
+              inside torch.inference_mode, threads as engine.train sets them
+  numpy       featviz.exact.mse_and_grad on numpy arrays (the same formula) plus the update
+  mc-autograd torch autograd of the empirical mse on n = 10^4 fixed Gaussian samples
+              plus the update, threads as engine.train sets them for data=samples
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from featviz import engine, exact
+from featviz.config import Config
+
+LR, LAM = 0.01, 0.01
+MC_SAMPLES = 10_000
+
+
+def problem(d: int, m: int, k: int = 3, seed: int = 0):
+    cfg = Config().replace(d=d, m=m, k=k, seed=seed)
+    rng = np.random.default_rng(seed)
+    tw, ta, _ = engine.make_teachers(cfg, rng)
+    w, a = engine.init_student(cfg, rng)
+    return cfg, tw, ta, w, a, rng
+
+
+def time_per_step(step, *, target_s: float = 0.25, repeats: int = 7) -> float:
+    """Median seconds per call of step() over `repeats` blocks of about target_s each."""
+    step()  # warm up
+    t0 = time.perf_counter()
+    n = 0
+    while time.perf_counter() - t0 < 0.05 or n < 3:
+        step()
+        n += 1
+    per_block = max(3, int(n * target_s / (time.perf_counter() - t0)))
+    samples = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(per_block):
+            step()
+        samples.append((time.perf_counter() - t0) / per_block)
+    return statistics.median(samples)
+
+
+def bench_engine(d: int, m: int) -> tuple[float, int]:
+    cfg, tw, ta, w, a, _ = problem(d, m)
+    state = engine.PopulationState(w, a, tw, ta)
+    with torch.inference_mode(), engine._single_thread_if_small(cfg):
+        return time_per_step(lambda: state.step(LR, LAM)), torch.get_num_threads()
+
+
+def bench_engine_one_thread(d: int, m: int) -> tuple[float, int]:
+    _, tw, ta, w, a, _ = problem(d, m)
+    state = engine.PopulationState(w, a, tw, ta)
+    prev = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with torch.inference_mode():
+            return time_per_step(lambda: state.step(LR, LAM)), 1
+    finally:
+        torch.set_num_threads(prev)
+
+
+def bench_numpy(d: int, m: int) -> tuple[float, int]:
+    _, tw, ta, w, a, _ = problem(d, m)
+    p = {"w": w.copy(), "a": a.copy(), "alpha": 0.0, "beta": np.zeros(d)}
+
+    def step():
+        _, gW, ga, g_alpha, g_beta = exact.mse_and_grad(p["w"], p["a"], p["alpha"], p["beta"], tw, ta, with_value=False)
+        p["w"] -= LR * (gW + LAM * p["w"])
+        p["a"] -= LR * (ga + LAM * p["a"])
+        p["alpha"] -= LR * g_alpha
+        p["beta"] -= LR * g_beta
+
+    return time_per_step(step), 0
+
+
+def bench_mc_autograd(d: int, m: int) -> tuple[float, int]:
+    cfg, tw, ta, w, a, rng = problem(d, m)
+    X = torch.tensor(rng.standard_normal((MC_SAMPLES, d)))
+    y = torch.relu(X @ torch.tensor(tw).T) @ torch.tensor(ta)
+    W = torch.tensor(w, requires_grad=True)
+    av = torch.tensor(a, requires_grad=True)
+    alpha = torch.zeros((), dtype=torch.float64, requires_grad=True)
+    beta = torch.zeros(d, dtype=torch.float64, requires_grad=True)
+    params = (W, av, alpha, beta)
+
+    def step():
+        loss = ((torch.relu(X @ W.T) @ av + X @ beta + alpha - y) ** 2).mean()
+        loss = loss + 0.5 * LAM * ((W * W).sum() + (av * av).sum())
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p.sub_(p.grad, alpha=LR)
+
+    with engine._single_thread_if_small(cfg.replace(data="samples", n=MC_SAMPLES)):
+        return time_per_step(step), torch.get_num_threads()
+
+
+def bench_default_train(repeats: int) -> list[float]:
+    engine.train(Config())  # warm up
+    out = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        engine.train(Config())
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5, help="full train() repeats (default 5)")
+    args = parser.parse_args()
+
+    print(
+        f"torch {torch.__version__}, numpy {np.__version__}, {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} CPUs, torch threads {torch.get_num_threads()}, "
+        f"load average {os.getloadavg()[0]:.1f} at start\n"
+    )
+    print("| d | m | k | method | threads | ms / step | steps / s | x engine |")
+    print("|---:|---:|---:|---|---:|---:|---:|---:|")
+    for d, m in ((12, 30), (50, 500)):
+        rows = [
+            ("engine (exact, torch in-place)", *bench_engine(d, m)),
+            ("numpy (exact.mse_and_grad)", *bench_numpy(d, m)),
+            (f"mc-autograd (n = {MC_SAMPLES}, torch)", *bench_mc_autograd(d, m)),
+        ]
+        if rows[0][2] > 1:  # for comparison, when engine.train would use several threads
+            rows.insert(1, ("engine, forced to 1 thread", *bench_engine_one_thread(d, m)))
+        base = rows[0][1]
+        for name, sec, threads in rows:
+            shown = "-" if threads == 0 else str(threads)  # numpy: BLAS decides
+            print(f"| {d} | {m} | 3 | {name} | {shown} | {sec * 1e3:.3f} | {1 / sec:,.0f} | {sec / base:.2f} |")
+
+    cfg = Config()
+    times = bench_default_train(args.repeats)
+    print(
+        f"\nDefault Config() train(): d={cfg.d}, m={cfg.m}, k={cfg.k}, {cfg.total_steps} steps, "
+        f"{cfg.frames} frames: median {statistics.median(times):.3f} s over {len(times)} runs "
+        f"(min {min(times):.3f}, max {max(times):.3f}); "
+        f"{statistics.median(times) / cfg.total_steps * 1e3:.3f} ms per step including snapshots."
+    )
+
+
+if __name__ == "__main__":
+    main()
