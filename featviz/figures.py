@@ -349,8 +349,12 @@ def _fate_legend_traces(*, three_d: bool = False, lines: bool = True) -> list:
     return out
 
 
-def _style_view(fig: go.Figure, v: _View, row: int, col: int, extent: float) -> None:
-    """Fixed, symmetric axes with equal scales (angles on screen are true angles)."""
+def _style_view(fig: go.Figure, v: _View, row: int, col: int, extent: float, *, eye: float = 1.6) -> None:
+    """Fixed, symmetric axes with equal scales (angles on screen are true angles).
+
+    eye: 3-D camera distance along x and y; a little further out than plotly's 1.25 keeps the
+    tick labels of a small scene inside its panel.
+    """
     titles = v.axis_titles()
     rng = [-extent, extent]
     if v.ndim == 3:
@@ -358,8 +362,7 @@ def _style_view(fig: go.Figure, v: _View, row: int, col: int, extent: float) -> 
             name: dict(range=rng, autorange=False, title=dict(text=t), nticks=5)
             for name, t in zip(("xaxis", "yaxis", "zaxis"), titles, strict=True)
         }
-        # A camera a little further out than the default keeps the tick labels inside the panel.
-        camera = dict(eye=dict(x=1.6, y=1.6, z=1.15))
+        camera = dict(eye=dict(x=eye, y=eye, z=0.72 * eye))
         fig.update_scenes(aspectmode="cube", camera=camera, row=row, col=col, **axes)
         return
     xref, _ = _axis_ref(fig, row, col)
@@ -987,19 +990,18 @@ def descent_figure(
     for t in _fate_legend_traces(three_d=v.ndim == 3, lines=False):
         fig.add_trace(t)
     if v.ndim == 3:
-        xs, ys, zs = [], [], []
-        for p, q in zip(pos, tproj, strict=True):
+        xs, ys, zs, cs = [], [], [], []
+        for p, q, c in zip(pos, tproj, colors, strict=True):
             xs += [float(p[0]), float(q[0]), None]
             ys += [float(p[1]), float(q[1]), None]
             zs += [float(p[2]), float(q[2]), None]
+            cs += [c, c, c]
         fig.add_trace(
-            go.Scatter3d(
-                x=xs, y=ys, z=zs, mode="lines", name="descent", line=dict(color="#555555", width=3), hoverinfo="skip"
-            )
+            go.Scatter3d(x=xs, y=ys, z=zs, mode="lines", name="descent", line=dict(color=cs, width=4), hoverinfo="skip")
         )
         vec = tproj - pos
         length = np.linalg.norm(vec, axis=-1, keepdims=True)
-        head = 0.06 * extent
+        head = 0.08 * extent
         moving = length[:, 0] > 1e-3 * extent
         if moving.any():
             u = vec[moving] / length[moving] * head
@@ -1055,7 +1057,7 @@ def descent_figure(
         else:
             fig.add_trace(go.Scatter(x=targets_near[:, 0], y=targets_near[:, 1], **style))
     fig.add_trace(_neuron_trace(v, i))
-    _style_view(fig, v, 1, 1, extent)
+    _style_view(fig, v, 1, 1, extent, eye=1.45)
     H, top, bottom = height or 680, 120, 110
     sub = (
         f"{_frame_text(run, i)}<br>arrows: toward sign·√(|a*ₜ|·mass/Sₜ)·w*ₜ within {radius_deg:g}° of a line "
