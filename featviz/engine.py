@@ -114,7 +114,9 @@ class PopulationState:
         """(gW, ga, galpha, gbeta) of the exact mse; see exact.mse_and_grad for the math."""
         U, c, m, W, a, beta = self.U, self.c, self.m, self.W, self.a, self.beta
         norms = torch.linalg.vector_norm(U, dim=1)
-        unit = U / norms.clamp(min=1e-300).unsqueeze(1)  # zero rows stay zero
+        # Zero rows stay zero, and so do rows so small that their norm underflowed to 0
+        # (dividing those by a tiny floor made huge "unit" vectors and revived dead neurons).
+        unit = U / torch.where(norms > 0, norms, 1.0).unsqueeze(1)
         um = unit[:m]
         C = (um @ unit.T).clamp_(-1.0, 1.0)  # (m,P) cosines
         A = torch.arccos(C).neg_().add_(math.pi)  # pi - t
