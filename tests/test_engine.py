@@ -101,6 +101,16 @@ def test_huge_lam_kills_every_neuron_and_leaves_the_nonlinear_part():
     np.testing.assert_allclose(run.beta[-1], (run.teacher_a[:, None] * run.teacher_w).sum(0) / 2, atol=1e-8)
 
 
+def test_dead_neurons_stay_dead_below_float_underflow():
+    """|w| shrinks by (1 - lr lam) a step; once its squared norm underflows the neuron must
+    not come back (a floor under the norm once turned it into a huge 'unit' vector)."""
+    run = engine.train(Config(lam=10, lr=0.05, epochs=1, steps=1000, frames=30))
+    largest = np.abs(run.w).max(axis=(1, 2))
+    assert np.all(np.diff(largest) <= 0), largest
+    assert largest[-1] < 1e-250
+    assert run.mse[-1] == pytest.approx(centred_teacher_residual(run.teacher_w, run.teacher_a), rel=1e-10)
+
+
 # ---- (d) the paper's three stages ------------------------------------------------------
 
 

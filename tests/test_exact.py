@@ -173,6 +173,9 @@ def test_gradient_at_exact_teacher_copy_is_finite_and_zero(rng):
 def test_engine_population_grads_equal_exact(rng):
     tw, ta = teachers(rng)
     w, a, alpha, beta = awkward_student(rng, tw)
+    # Plus a neuron so small that its squared norm underflows to 0: it must act as a zero row.
+    w = np.concatenate([w, np.full((1, w.shape[1]), 1e-170)])
+    a = np.append(a, 0.7)
     state = engine.PopulationState(w, a, tw, ta)
     state.set_params(alpha=alpha, beta=beta)
     gW, ga, g_alpha, g_beta = state.grads()
