@@ -138,21 +138,17 @@ def test_file_names_are_hashes(tmp_cache):
     assert stored == path and [p.name for p in tmp_cache.iterdir()] == [path.name]  # no temp file left
 
 
-def _valid_other_config_bytes():
-    return engine.train(SMALL.replace(seed=99)).to_npz_bytes()
-
-
 @pytest.mark.parametrize("damage", ["truncated", "random bytes", "other config", "empty"])
 def test_bad_file_is_detected_removed_and_recomputed(tmp_cache, small_run, damage, rng):
     path = cache.path_for(SMALL)
     path.parent.mkdir(parents=True)
     good = small_run.to_npz_bytes()
     content = {
-        "truncated": good[: len(good) // 2],
-        "random bytes": rng.integers(0, 256, size=5000, dtype=np.uint8).tobytes(),
-        "other config": _valid_other_config_bytes(),
-        "empty": b"",
-    }[damage]
+        "truncated": lambda: good[: len(good) // 2],
+        "random bytes": lambda: rng.integers(0, 256, size=5000, dtype=np.uint8).tobytes(),
+        "other config": lambda: engine.train(SMALL.replace(seed=99)).to_npz_bytes(),
+        "empty": lambda: b"",
+    }[damage]()
     if damage != "other config":  # a damaged file is a ValueError, whatever numpy raised
         with pytest.raises(ValueError):
             Run.load_npz(io.BytesIO(content))
