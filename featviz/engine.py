@@ -10,6 +10,7 @@ step is written with as few ops as possible).
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable
 
@@ -303,7 +304,15 @@ def train(
 
 
 class _single_thread_if_small:
-    """Small problems are dominated by per-op overhead, which extra threads only add to."""
+    """Small problems are dominated by per-op overhead, which extra threads only add to.
+
+    torch's thread count belongs to the process and jobs train in threads, so the small runs
+    in progress are counted and the count is restored when the last one ends, in any order.
+    """
+
+    _lock = threading.Lock()
+    _active = 0  # small runs in progress in this process
+    _saved = 1  # thread count before the first of them
 
     def __init__(self, cfg: Config):
         if cfg.data == "population":
@@ -312,12 +321,21 @@ class _single_thread_if_small:
             self.small = cfg.n * (cfg.m + cfg.k) < 400_000
 
     def __enter__(self):
-        self.prev = torch.get_num_threads()
         if self.small:
-            torch.set_num_threads(1)
+            cls = type(self)
+            with cls._lock:
+                if cls._active == 0:
+                    cls._saved = torch.get_num_threads()
+                    torch.set_num_threads(1)
+                cls._active += 1
 
     def __exit__(self, *exc):
-        torch.set_num_threads(self.prev)
+        if self.small:
+            cls = type(self)
+            with cls._lock:
+                cls._active -= 1
+                if cls._active == 0:
+                    torch.set_num_threads(cls._saved)
 
 
 class _Recorder:
