@@ -258,6 +258,28 @@ def test_progress_and_cancel():
         engine.train(cfg, should_stop=lambda: True, progress_every=0.0)
 
 
+def test_thread_setting_survives_overlapping_runs():
+    """jobs.py trains in worker threads; torch's thread count is one per process. Runs that
+    start and end interleaved must leave it where it was."""
+    import torch
+
+    before = torch.get_num_threads()
+    small, large = Config(), Config(m=300)
+    a, b, c = (engine._single_thread_if_small(cfg) for cfg in (small, small, large))
+    assert a.small and not c.small
+    a.__enter__()
+    b.__enter__()
+    a.__exit__(None, None, None)
+    assert torch.get_num_threads() == 1  # b still runs
+    c.__enter__()
+    b.__exit__(None, None, None)
+    c.__exit__(None, None, None)
+    assert torch.get_num_threads() == before
+    with engine._single_thread_if_small(small):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+
+
 def test_teachers_follow_the_config(rng):
     base = Config().replace(d=6, k=4)
     for cfg in (base, base.replace(teachers="random", sep=25), base.replace(k=3, teachers="planar")):
