@@ -267,8 +267,9 @@ def _check(p: Param, value):
             raise ConfigError(p.name, p.allowed, _join(vals))
         return vals
     if p.kind == "int":
-        # is_integer() is False for nan and inf, which int() would raise on.
-        if isinstance(value, bool) or not isinstance(value, int | float) or (isinstance(value, float) and not value.is_integer()):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(p.name, p.allowed, value)
+        if isinstance(value, float) and not value.is_integer():  # also nan and inf, which int() raises on
             raise ConfigError(p.name, p.allowed, value)
         value = int(value)
     else:
@@ -391,7 +392,8 @@ def parse_lenient(mapping: Mapping[str, object]) -> tuple[Config, list[str]]:
             if bad is None:
                 break
             if bad != e.param:  # a value the link gave is dropped: say so too
-                messages.append(_message(ConfigError(bad, f"consistent with {e.param}, {e.allowed}", _encode(values[bad]))))
+                dropped = ConfigError(bad, f"consistent with {e.param}, {e.allowed}", _encode(values[bad]))
+                messages.append(_message(dropped))
             values.pop(bad)
     return Config(), messages
 
