@@ -17,7 +17,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m featviz", description="featviz: train a student network on a teacher and record the run.")
+    p = _Parser(
+        prog="python -m featviz", description="featviz: train a student network on a teacher and record the run."
+    )
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     t = sub.add_parser("train", help="train one configuration and save it as .npz")
     defaults = Config().to_mapping()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -85,7 +86,9 @@ PARAMS: dict[str, Param] = {
             -360,
             360,
         ),
-        Param("a_star", "floats", "teacher", "Teacher output weights a*_i (signs may differ; |a*_i| >= 0.05).", -10, 10),
+        Param(
+            "a_star", "floats", "teacher", "Teacher output weights a*_i (signs may differ; |a*_i| >= 0.05).", -10, 10
+        ),
         Param("m", "int", "student", "Student width (number of hidden neurons); even for algo=paper.", 1, MAX_M),
         Param("init", "float", "student", "Initial norm of each w_j and of each |a_j|.", 1e-4, 10, log=True),
         Param(
@@ -175,15 +178,25 @@ class Config:
         if self.k > self.d:
             raise ConfigError("k", f"an integer in [1, d] = [1, {self.d}] (at most d teachers)", self.k)
         if len(self.a_star) != self.k:
-            raise ConfigError("a_star", f"{self.k} comma-separated numbers (one per teacher, k = {self.k})", _join(self.a_star))
+            raise ConfigError(
+                "a_star", f"{self.k} comma-separated numbers (one per teacher, k = {self.k})", _join(self.a_star)
+            )
         if any(abs(a) < MIN_ABS_A_STAR for a in self.a_star):
             raise ConfigError("a_star", f"numbers with {MIN_ABS_A_STAR} <= |a*_i| <= 10", _join(self.a_star))
         if len(self.angles) != self.k:
-            raise ConfigError("angles", f"{self.k} comma-separated angles in degrees (one per teacher, k = {self.k})", _join(self.angles))
+            raise ConfigError(
+                "angles",
+                f"{self.k} comma-separated angles in degrees (one per teacher, k = {self.k})",
+                _join(self.angles),
+            )
         if self.teachers == "planar" and self.k > 1:
             _check_planar(self.angles)
         if self.teachers == "random" and self.k > 1 and self.sep > max_random_sep(self.d, self.k):
-            raise ConfigError("sep", f"a number in [0, {max_random_sep(self.d, self.k):g}] for k = {self.k} random lines in d = {self.d}", self.sep)
+            raise ConfigError(
+                "sep",
+                f"a number in [0, {max_random_sep(self.d, self.k):g}] for k = {self.k} random lines in d = {self.d}",
+                self.sep,
+            )
         if (self.algo == "paper" or self.symmetric == "yes") and self.m % 2:
             raise ConfigError("m", "an even integer when algo=paper or symmetric=yes (neurons come in pairs)", self.m)
 
@@ -288,7 +301,7 @@ def _check(p: Param, value):
 
 def _check_planar(angles) -> None:
     lines = sorted(a % 180.0 for a in angles)
-    gaps = [b - a for a, b in zip(lines, lines[1:], strict=False)] + [lines[0] + 180.0 - lines[-1]]
+    gaps = [b - a for a, b in itertools.pairwise(lines)] + [lines[0] + 180.0 - lines[-1]]
     if min(gaps) < MIN_LINE_SEP_DEG:
         raise ConfigError(
             "angles",
@@ -423,7 +436,10 @@ def work_of(cfg: Config) -> float:
 def budget_limits() -> tuple[float, float]:
     """(max work, max snapshot floats), overridable by FEATVIZ_MAX_WORK / FEATVIZ_MAX_SNAPSHOT_FLOATS."""
     out = []
-    for var, default in (("FEATVIZ_MAX_WORK", DEFAULT_MAX_WORK), ("FEATVIZ_MAX_SNAPSHOT_FLOATS", DEFAULT_MAX_SNAPSHOT_FLOATS)):
+    for var, default in (
+        ("FEATVIZ_MAX_WORK", DEFAULT_MAX_WORK),
+        ("FEATVIZ_MAX_SNAPSHOT_FLOATS", DEFAULT_MAX_SNAPSHOT_FLOATS),
+    ):
         try:
             v = float(os.environ.get(var, default))
             out.append(v if v > 0 and math.isfinite(v) else default)

@@ -8,6 +8,7 @@ may cancel it; a cancelled or failed job never blocks other configs. No UI impor
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -19,6 +20,16 @@ from featviz.engine import Cancelled, train
 from featviz.run import Run
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
+DEFAULT_MEMORY_MB = 1000.0
+
+
+def memory_limit() -> int:
+    """Bytes of finished runs kept in memory: FEATVIZ_MEMORY_MB, default 1000."""
+    try:
+        mb = float(os.environ.get("FEATVIZ_MEMORY_MB", DEFAULT_MEMORY_MB))
+    except ValueError:
+        mb = DEFAULT_MEMORY_MB
+    return int(max(mb, 1.0) * 1e6)
 
 
 @dataclass
@@ -48,12 +59,12 @@ class Job:
 
 
 class JobManager:
-    def __init__(self, *, max_workers: int = 2, memory_runs: int = 48, use_disk: bool = True):
+    def __init__(self, *, max_workers: int = 2, memory_bytes: int | None = None, use_disk: bool = True):
         self._lock = threading.Lock()
         self._slots = threading.Semaphore(max_workers)
         self._jobs: dict[str, Job] = {}
         self._runs: OrderedDict[str, Run] = OrderedDict()
-        self._memory_runs = memory_runs
+        self._memory_bytes = memory_limit() if memory_bytes is None else memory_bytes
         self._use_disk = use_disk
 
     def cached(self, cfg: Config) -> Run | None:
@@ -104,7 +115,8 @@ class JobManager:
         with self._lock:
             self._runs[key] = run
             self._runs.move_to_end(key)
-            while len(self._runs) > self._memory_runs:
+            # Bounded by bytes, not count: one large run can weigh as much as a thousand small ones.
+            while len(self._runs) > 1 and sum(r.nbytes for r in self._runs.values()) > self._memory_bytes:
                 self._runs.popitem(last=False)
 
     def _work(self, job: Job) -> None:

@@ -105,8 +105,8 @@ def _check_too_much(run: Run) -> Check:
     ok = run.status == "ok" and dead == run.config.m and rel <= 0.05
     return Check(
         ok,
-        f"{dead} of {run.config.m} neurons dead (need all); final mse {run.mse[-1]:.4f} vs {floor:.4f}, the part of the "
-        f"target a linear function cannot fit ({rel:.1%} apart, need ≤ 5%).",
+        f"{dead} of {run.config.m} neurons dead (need all); final mse {run.mse[-1]:.4f} vs {floor:.4f}, the part "
+        f"of the target a linear function cannot fit ({rel:.1%} apart, need ≤ 5%).",
     )
 
 
@@ -183,7 +183,8 @@ LESSONS: tuple[Lesson, ...] = (
         "below a loss threshold, neurons converge to teacher lines or to zero.",
         "Stage labels on the slider; after stage 2 the loss is already low, and stage 3 snaps every neuron onto "
         "a teacher line.",
-        "at the end, every neuron with mass > 1e-3 is within 2° of a teacher line and captured mass is within 0.05 of a*.",
+        "at the end, every neuron with mass > 1e-3 is within 2° of a teacher line and captured mass is within "
+        "0.05 of a*.",
         Config(algo="paper", init=0.01, eta1=3.0),
         _recovered,
     ),

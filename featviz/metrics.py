@@ -56,7 +56,7 @@ def run_metrics(
     dead_mass: float = DEAD_MASS,
 ) -> Metrics:
     """Metrics for snapshots w (T,m,d), a (T,m) against unit teachers (k,d)."""
-    k, d = teacher_w.shape
+    k = teacher_w.shape[0]
     wn = np.linalg.norm(w, axis=-1)  # (T,m)
     mass = np.abs(a) * wn
     nearest, angle = line_angles(w, teacher_w)

@@ -67,6 +67,35 @@ class Run:
             self._metrics = run_metrics(self.w, self.a, self.teacher_w)
         return self._metrics
 
+    @property
+    def nbytes(self) -> int:
+        return sum(getattr(self, name).nbytes for name in ARRAY_FIELDS)
+
+    def frames_subset(self, indices) -> Run:
+        """The same run keeping only the snapshots at `indices` (sorted, unique)."""
+        idx = np.unique(np.asarray(indices, dtype=int))
+        per_frame = {"step", "stage", "lam", "mse", "train_loss", "objective", "w", "a", "alpha", "beta"}
+        arrays = {
+            name: (getattr(self, name)[idx] if name in per_frame else getattr(self, name)) for name in ARRAY_FIELDS
+        }
+        return Run(
+            config=self.config,
+            status=self.status,
+            message=self.message,
+            diverged_step=self.diverged_step,
+            train_seconds=self.train_seconds,
+            **arrays,
+        )
+
+    def thinned(self, max_points: int) -> Run:
+        """At most max_points neuron positions over all frames, for display: an even pick of the
+        log-spaced snapshots, first and last always kept. Returns self when already small enough."""
+        m = self.config.m
+        keep = max(2, max_points // max(m, 1))
+        if self.n_frames <= keep:
+            return self
+        return self.frames_subset(np.round(np.linspace(0, self.n_frames - 1, keep)).astype(int))
+
     def stage_name(self, i: int) -> str:
         return STAGE_NAMES[int(self.stage[i])]
 

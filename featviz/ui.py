@@ -110,8 +110,16 @@ def _figure_for(key: str, kind: str, _run: Run) -> go.Figure:
     return figures.animation_figure(_run) if kind == "animation" else figures.curves_figure(_run)
 
 
+MAX_SHOWN_POINTS = 40_000  # neuron positions over all frames of one animation (~3 MB of figure)
+
+
+def shown(run: Run) -> Run:
+    """The run as animated: large runs keep fewer frames so the page stays light."""
+    return run.thinned(MAX_SHOWN_POINTS)
+
+
 def animation_figure(run: Run) -> go.Figure:
-    return _figure_for(run.config.key(), "animation", run)
+    return _figure_for(run.config.key(), "animation", shown(run))
 
 
 def md(text: str) -> str:
@@ -254,7 +262,9 @@ def config_from_widgets(fallback: Config, prefix: str = "w_", names=None) -> tup
     try:
         return Config.from_mapping(mapping), ""
     except ConfigError as e:
-        return None, f"Parameter `{e.param}` must be {e.allowed}" + (f" (got {e.value!r})." if e.value is not None else ".")
+        return None, f"Parameter `{e.param}` must be {e.allowed}" + (
+            f" (got {e.value!r})." if e.value is not None else "."
+        )
 
 
 def _text(v) -> str:

@@ -3,11 +3,11 @@
 import streamlit as st
 
 from featviz import ui
-
-ui.page_frame()
 from featviz.config import PARAMS, Config, parse_lenient
 from featviz.figures import compare_figure
 from featviz.metrics import frame_summary
+
+ui.page_frame()
 
 B_PREFIX = "b."  # B's parameters in the link: b.lam=0.1 (only those that differ from A)
 DEFAULT_A = Config(m=40, init=1.0, lam=0.0, epochs=8, steps=500, lr=0.05)

@@ -3,10 +3,10 @@
 import streamlit as st
 
 from featviz import ui
-
-ui.page_frame()
 from featviz.lessons import BY_SLUG, LESSONS
 from featviz.metrics import frame_summary
+
+ui.page_frame()
 
 st.title("Lessons")
 st.caption(
@@ -17,7 +17,10 @@ st.caption(
 slugs = [lesson.slug for lesson in LESSONS]
 asked = ui.query_mapping().get("lesson")
 if asked is not None and asked not in BY_SLUG:
-    st.warning(f"Parameter `lesson`: {ui.md(repr(asked[:40]))} is not valid: must be one of {', '.join(slugs)}; showing the first.")
+    st.warning(
+        f"Parameter `lesson`: {ui.md(repr(asked[:40]))} is not valid: must be one of {', '.join(slugs)}; "
+        "showing the first."
+    )
     asked = slugs[0]
 if asked is not None and st.session_state.get("lesson_url") != asked:
     st.session_state["lesson_pick"] = asked

@@ -3,9 +3,9 @@
 import streamlit as st
 
 from featviz import ui
+from featviz.metrics import frame_summary
 
 ui.page_frame()
-from featviz.metrics import frame_summary
 
 st.title("Playground")
 st.caption(
@@ -50,6 +50,12 @@ if run.status != "ok":
 fig = ui.animation_figure(run)
 st.markdown(f"**Result (last frame):** {frame_summary(run, run.n_frames - 1)} · trained in {run.train_seconds:.2f} s")
 st.plotly_chart(fig, theme=None, key="animation", config={"displaylogo": False})
+n_shown = ui.shown(run).n_frames
+if n_shown < run.n_frames:
+    st.caption(
+        f"The animation shows {n_shown} of the run's {run.n_frames} frames (first and last included) to keep "
+        "the page light; the download holds all of them."
+    )
 
 link = ui.link_for(cfg.to_mapping())
 c1, c2, c3 = st.columns([3, 1, 1], vertical_alignment="bottom")

@@ -4,11 +4,11 @@ import numpy as np
 import streamlit as st
 
 from featviz import ui
-
-ui.page_frame()
 from featviz.certificate import planar_certificate
 from featviz.config import PARAMS, Config, ConfigError, parse_value
 from featviz.figures import certificate_figure, descent_figure
+
+ui.page_frame()
 
 st.title("Theory")
 

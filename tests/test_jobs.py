@@ -89,3 +89,28 @@ def test_failure_is_reported_not_raised(tmp_path, monkeypatch):
     job = mgr.submit(small())
     assert job.wait(10)
     assert job.state == jobs.FAILED and "disk on fire" in job.error
+
+
+def test_memory_is_bounded_by_bytes_not_count(tmp_path, monkeypatch):
+    monkeypatch.setenv("FEATVIZ_CACHE_DIR", str(tmp_path))
+    one = jobs.JobManager(use_disk=False).submit(small())
+    assert one.wait(30)
+    size = one.run.nbytes
+    mgr = jobs.JobManager(use_disk=False, memory_bytes=int(2.5 * size))
+    cfgs = [small(seed=s) for s in range(4)]
+    for cfg in cfgs:
+        assert mgr.submit(cfg).wait(30)
+    kept = [cfg for cfg in cfgs if mgr.cached(cfg) is not None]
+    assert kept == cfgs[-2:]  # the two most recent fit in 2.5 runs' worth of bytes
+
+
+def test_thinned_run_keeps_first_and_last_and_bounds_points():
+    from featviz.engine import train
+
+    run = train(Config(m=50, epochs=2, steps=200, frames=80))
+    thin = run.thinned(1000)  # 1000 points / 50 neurons = 20 frames
+    assert thin.n_frames == 20 < run.n_frames
+    assert thin.step[0] == run.step[0] and thin.step[-1] == run.step[-1]
+    assert (thin.w[-1] == run.w[-1]).all()
+    assert thin.metrics.counts.shape == (20, 3)
+    assert run.thinned(10**9) is run
