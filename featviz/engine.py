@@ -67,7 +67,9 @@ def _random_lines(d: int, k: int, sep_deg: float, rng: np.random.Generator, trie
             out.append(v)
             if len(out) == k:
                 return np.stack(out)
-    raise ConfigError("sep", f"a number in [0, {max_random_sep(d, k):g}] (no {k} lines that far apart were found)", sep_deg)
+    raise ConfigError(
+        "sep", f"a number in [0, {max_random_sep(d, k):g}] (no {k} lines that far apart were found)", sep_deg
+    )
 
 
 def init_student(cfg: Config, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
