@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -261,8 +262,6 @@ def test_progress_and_cancel():
 def test_thread_setting_survives_overlapping_runs():
     """jobs.py trains in worker threads; torch's thread count is one per process. Runs that
     start and end interleaved must leave it where it was."""
-    import torch
-
     before = torch.get_num_threads()
     small, large = Config(), Config(m=300)
     a, b, c = (engine._single_thread_if_small(cfg) for cfg in (small, small, large))
