@@ -100,6 +100,53 @@ def snapshot_steps(first: int, last: int, frames: int) -> np.ndarray:
 # ---- objectives -----------------------------------------------------------------------
 
 
+# Below this m*(m+k) a gradient step runs on NumPy views of the torch buffers: at such sizes
+# torch's per-op dispatch (about 2.7 us an op here, against about 1 us for NumPy) dominates and
+# NumPy is faster (bench/bench_step.py); above it torch's kernels win.
+NUMPY_BELOW = 6000
+
+
+def _numpy_step(U, c, m, beta, alpha, lr, lam):
+    """One in-place gradient step on NumPy arrays sharing memory with PopulationState's tensors.
+
+    The same formulas as PopulationState.grads() (and exact.mse_and_grad), fused with the update;
+    returns the new alpha.
+    """
+    W, a = U[:m], c[:m]
+    norms = np.sqrt(np.einsum("ij,ij->i", U, U))
+    # A floor of 1e-150 keeps zero (or underflowed) rows at direction ~0 without inflating them.
+    unit = U / np.maximum(norms, 1e-150)[:, None]
+    um = unit[:m]
+    C = um @ unit.T  # (m,P) cosines
+    np.clip(C, -1.0, 1.0, out=C)
+    A = np.arccos(-C)  # pi - t
+    S = np.sin(A)  # sin t
+    cn = c * norms
+    csum = cn.sum() * INV_SQRT_2PI
+    cn *= 1.0 / math.pi
+    coef = S @ cn
+    coef += 2.0 * alpha * INV_SQRT_2PI
+    T1 = (A * c) @ U  # gW / a_j, assembled below
+    T1 *= 1.0 / math.pi
+    T1 += beta
+    T1 += um * coef[:, None]
+    C *= A
+    T2 = C @ cn  # ga, assembled below
+    T2 += coef
+    T2 *= norms[:m]
+    T2 += W @ beta
+    cU = c @ U
+    T1 *= a[:, None]
+    shrink = 1.0 - lr * lam
+    W *= shrink
+    W -= lr * T1
+    a *= shrink
+    a -= lr * T2
+    beta *= 1.0 - 2.0 * lr
+    beta -= lr * cU
+    return alpha - lr * (2.0 * alpha + 2.0 * csum)
+
+
 class PopulationState:
     """Exact population objective. U (P,d) = [W; W*], c (P,) = [a; -a*]; the student rows
     are views W = U[:m], a = c[:m] updated in place. alpha is a Python float."""
@@ -112,6 +159,9 @@ class PopulationState:
         self.alpha = 0.0
         self.beta = torch.zeros(w.shape[1], dtype=DTYPE)
         self.teacher_w, self.teacher_a = teacher_w, teacher_a
+        # NumPy views of the same memory for the small-problem kernel (see NUMPY_BELOW).
+        small = self.m * (self.m + teacher_w.shape[0]) < NUMPY_BELOW
+        self._np = (self.U.numpy(), self.c.numpy(), self.beta.numpy()) if small else None
 
     def grads(self):
         """(gW, ga, galpha, gbeta) of the exact mse; see exact.mse_and_grad for the math."""
@@ -140,6 +190,10 @@ class PopulationState:
         return gW, ga, galpha, gbeta
 
     def step(self, lr: float, lam: float) -> None:
+        if self._np is not None:
+            U, c, beta = self._np
+            self.alpha = float(_numpy_step(U, c, self.m, beta, self.alpha, lr, lam))
+            return
         gW, ga, galpha, gbeta = self.grads()
         shrink = 1.0 - lr * lam
         self.W.mul_(shrink).sub_(gW, alpha=lr)
@@ -195,6 +249,7 @@ class SampleState(PopulationState):
 
     def __init__(self, w, a, teacher_w, teacher_a, X):
         super().__init__(w, a, teacher_w, teacher_a)
+        self._np = None  # the NumPy kernel is for the population loss only
         self.X = torch.tensor(X, dtype=DTYPE)
         self.y = torch.relu(self.X @ torch.tensor(teacher_w.T, dtype=DTYPE)) @ torch.tensor(teacher_a, dtype=DTYPE)
 
@@ -258,7 +313,8 @@ def train(
     rec = _Recorder(state, cfg, basis)
     total_gd = cfg.total_steps
     offset = 0
-    with torch.inference_mode(), _single_thread_if_small(cfg):
+    # A diverging run overflows on its way to the blow-up check: that is reported, not warned.
+    with torch.inference_mode(), _single_thread_if_small(cfg), np.errstate(all="ignore"):
         rec.snap(0, STAGE_INIT, cfg.lam)
         if cfg.algo == "paper":
             offset = 2
