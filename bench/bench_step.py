@@ -3,8 +3,10 @@
 Run by hand from the repo root: `python bench/bench_step.py` (about a minute). Prints a
 Markdown table. Each number is the median over several repeats of a timed block of steps.
 
-  engine      engine.PopulationState.step: exact population gradient, in-place torch,
-              inside torch.inference_mode, threads as engine.train sets them
+  engine      engine.PopulationState.step as engine.train runs it: exact population gradient,
+              in place, one thread; below engine.NUMPY_BELOW (m*(m+k)) on NumPy views of the
+              torch buffers, above it in torch
+  engine-torch  the same step forced onto the torch kernel (to show why small sizes use NumPy)
   numpy       featviz.exact.mse_and_grad on numpy arrays (the same formula) plus the update
   mc-autograd torch autograd of the empirical mse on n = 10^4 fixed Gaussian samples
               plus the update, threads as engine.train sets them for data=samples
@@ -59,22 +61,18 @@ def time_per_step(step, *, target_s: float = 0.25, repeats: int = 7) -> float:
 
 
 def bench_engine(d: int, m: int) -> tuple[float, int]:
-    cfg, tw, ta, w, a, _ = problem(d, m)
+    _, tw, ta, w, a, _ = problem(d, m)
     state = engine.PopulationState(w, a, tw, ta)
-    with torch.inference_mode(), engine._single_thread_if_small(cfg):
+    with torch.inference_mode(), engine._single_thread():
         return time_per_step(lambda: state.step(LR, LAM)), torch.get_num_threads()
 
 
-def bench_engine_one_thread(d: int, m: int) -> tuple[float, int]:
+def bench_engine_torch(d: int, m: int) -> tuple[float, int]:
     _, tw, ta, w, a, _ = problem(d, m)
     state = engine.PopulationState(w, a, tw, ta)
-    prev = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with torch.inference_mode():
-            return time_per_step(lambda: state.step(LR, LAM)), 1
-    finally:
-        torch.set_num_threads(prev)
+    state._np = None  # the torch kernel, whatever the size
+    with torch.inference_mode(), engine._single_thread():
+        return time_per_step(lambda: state.step(LR, LAM)), torch.get_num_threads()
 
 
 def bench_numpy(d: int, m: int) -> tuple[float, int]:
@@ -92,7 +90,7 @@ def bench_numpy(d: int, m: int) -> tuple[float, int]:
 
 
 def bench_mc_autograd(d: int, m: int) -> tuple[float, int]:
-    cfg, tw, ta, w, a, rng = problem(d, m)
+    _, tw, ta, w, a, rng = problem(d, m)
     X = torch.tensor(rng.standard_normal((MC_SAMPLES, d)))
     y = torch.relu(X @ torch.tensor(tw).T) @ torch.tensor(ta)
     W = torch.tensor(w, requires_grad=True)
@@ -111,7 +109,7 @@ def bench_mc_autograd(d: int, m: int) -> tuple[float, int]:
             for p in params:
                 p.sub_(p.grad, alpha=LR)
 
-    with engine._single_thread_if_small(cfg.replace(data="samples", n=MC_SAMPLES)):
+    with engine._single_thread():
         return time_per_step(step), torch.get_num_threads()
 
 
@@ -138,13 +136,13 @@ def main() -> None:
     print("| d | m | k | method | threads | ms / step | steps / s | x engine |")
     print("|---:|---:|---:|---|---:|---:|---:|---:|")
     for d, m in ((12, 30), (50, 500)):
+        kernel = "numpy" if m * (m + 3) < engine.NUMPY_BELOW else "torch"
         rows = [
-            ("engine (exact, torch in-place)", *bench_engine(d, m)),
+            (f"engine (exact, {kernel} kernel)", *bench_engine(d, m)),
+            ("engine-torch (exact, torch kernel)", *bench_engine_torch(d, m)),
             ("numpy (exact.mse_and_grad)", *bench_numpy(d, m)),
             (f"mc-autograd (n = {MC_SAMPLES}, torch)", *bench_mc_autograd(d, m)),
         ]
-        if rows[0][2] > 1:  # for comparison, when engine.train would use several threads
-            rows.insert(1, ("engine, forced to 1 thread", *bench_engine_one_thread(d, m)))
         base = rows[0][1]
         for name, sec, threads in rows:
             shown = "-" if threads == 0 else str(threads)  # numpy: BLAS decides

@@ -314,7 +314,7 @@ def train(
     total_gd = cfg.total_steps
     offset = 0
     # A diverging run overflows on its way to the blow-up check: that is reported, not warned.
-    with torch.inference_mode(), _single_thread_if_small(cfg), np.errstate(all="ignore"):
+    with torch.inference_mode(), _single_thread(), np.errstate(all="ignore"):
         rec.snap(0, STAGE_INIT, cfg.lam)
         if cfg.algo == "paper":
             offset = 2
@@ -361,39 +361,34 @@ def train(
     return run
 
 
-class _single_thread_if_small:
-    """Small problems are dominated by per-op overhead, which extra threads only add to.
+class _single_thread:
+    """Training runs on one torch thread.
 
-    torch's thread count belongs to the process and jobs train in threads, so the small runs
+    Measured on this 2-core kind of machine: with two intra-op threads a step is at best 10-25%
+    faster (d=50, m=500) and, as soon as anything else runs (a second job, the web server), 3 to
+    100 times slower, as the threads wait on each other. The server trains up to two jobs at once
+    instead. torch's thread count belongs to the process and jobs train in threads, so the runs
     in progress are counted and the count is restored when the last one ends, in any order.
     """
 
     _lock = threading.Lock()
-    _active = 0  # small runs in progress in this process
+    _active = 0  # runs in progress in this process
     _saved = 1  # thread count before the first of them
 
-    def __init__(self, cfg: Config):
-        if cfg.data == "population":
-            self.small = cfg.m * (cfg.m + cfg.k) < 40_000
-        else:  # measured on 2 busy cores: n=1000, m=30 is 0.4 ms a step on 1 thread, 20+ ms on 2
-            self.small = cfg.n * (cfg.m + cfg.k) < 400_000
-
     def __enter__(self):
-        if self.small:
-            cls = type(self)
-            with cls._lock:
-                if cls._active == 0:
-                    cls._saved = torch.get_num_threads()
-                    torch.set_num_threads(1)
-                cls._active += 1
+        cls = type(self)
+        with cls._lock:
+            if cls._active == 0:
+                cls._saved = torch.get_num_threads()
+                torch.set_num_threads(1)
+            cls._active += 1
 
     def __exit__(self, *exc):
-        if self.small:
-            cls = type(self)
-            with cls._lock:
-                cls._active -= 1
-                if cls._active == 0:
-                    torch.set_num_threads(cls._saved)
+        cls = type(self)
+        with cls._lock:
+            cls._active -= 1
+            if cls._active == 0:
+                torch.set_num_threads(cls._saved)
 
 
 class _Recorder:

@@ -263,18 +263,17 @@ def test_thread_setting_survives_overlapping_runs():
     """jobs.py trains in worker threads; torch's thread count is one per process. Runs that
     start and end interleaved must leave it where it was."""
     before = torch.get_num_threads()
-    small, large = Config(), Config(m=300)
-    a, b, c = (engine._single_thread_if_small(cfg) for cfg in (small, small, large))
-    assert a.small and not c.small
+    a, b, c = (engine._single_thread() for _ in range(3))
     a.__enter__()
     b.__enter__()
     a.__exit__(None, None, None)
     assert torch.get_num_threads() == 1  # b still runs
     c.__enter__()
     b.__exit__(None, None, None)
+    assert torch.get_num_threads() == 1  # c still runs
     c.__exit__(None, None, None)
     assert torch.get_num_threads() == before
-    with engine._single_thread_if_small(small):
+    with engine._single_thread():
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
 
