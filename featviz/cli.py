@@ -34,9 +34,25 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _join_negative_values(argv: list[str]) -> list[str]:
+    """`--a_star -1,1,1` -> `--a_star=-1,1,1`: argparse takes a value starting with '-' for a flag."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        tok = argv[i]
+        nxt = argv[i + 1] if i + 1 < len(argv) else ""
+        if tok.startswith("--") and tok[2:] in PARAMS and len(nxt) > 1 and nxt[0] == "-" and nxt[1] in "0123456789.":
+            out.append(f"{tok}={nxt}")
+            i += 2
+        else:
+            out.append(tok)
+            i += 1
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_negative_values(sys.argv[1:] if argv is None else list(argv)))
     given = {name: getattr(args, name) for name in PARAMS if getattr(args, name) is not None}
     try:
         cfg = Config.from_mapping(given)

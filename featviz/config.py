@@ -262,8 +262,11 @@ def max_random_sep(d: int, k: int) -> float:
     """
     if k <= 1:
         return 90.0
-    # Random unit vectors in R^d have |cos| ~ 1/sqrt(d); demand a margin the sampler reaches.
-    return float(min(80.0, math.degrees(math.acos(min(1.0, 2.2 / math.sqrt(d))))))
+    # Random unit vectors in R^d have |cos| ~ 1/sqrt(d): in high d, lines this far apart are
+    # common. In low d, k lines fit at 180/k degrees in a plane; half of that is reached by
+    # restarted rejection sampling for every k <= MAX_K (checked in the tests).
+    high_d = math.degrees(math.acos(min(1.0, 2.2 / math.sqrt(d))))
+    return float(min(80.0, max(high_d, 90.0 / k)))
 
 
 def _check(p: Param, value):

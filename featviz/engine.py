@@ -56,17 +56,21 @@ def make_teachers(cfg: Config, rng: np.random.Generator) -> tuple[np.ndarray, np
     return w, np.array(cfg.a_star, dtype=float), basis
 
 
-def _random_lines(d: int, k: int, sep_deg: float, rng: np.random.Generator, tries: int = 20_000) -> np.ndarray:
-    """k random unit vectors whose lines are pairwise at least sep_deg apart (rejection sampling)."""
+def _random_lines(
+    d: int, k: int, sep_deg: float, rng: np.random.Generator, restarts: int = 400, tries: int = 100
+) -> np.ndarray:
+    """k random unit vectors whose lines are pairwise at least sep_deg apart: rejection
+    sampling, restarted from scratch when the lines drawn so far leave no room."""
     max_cos = math.cos(math.radians(sep_deg))
-    out: list[np.ndarray] = []
-    for _ in range(tries):
-        v = rng.standard_normal(d)
-        v /= np.linalg.norm(v)
-        if all(abs(v @ u) <= max_cos for u in out):
-            out.append(v)
-            if len(out) == k:
-                return np.stack(out)
+    for _ in range(restarts):
+        out: list[np.ndarray] = []
+        for _ in range(tries * k):
+            v = rng.standard_normal(d)
+            v /= np.linalg.norm(v)
+            if all(abs(v @ u) <= max_cos for u in out):
+                out.append(v)
+                if len(out) == k:
+                    return np.stack(out)
     raise ConfigError(
         "sep", f"a number in [0, {max_random_sep(d, k):g}] (no {k} lines that far apart were found)", sep_deg
     )

@@ -111,7 +111,7 @@ def test_bad_value_exits_2_with_one_line_naming_the_flag(results):
         (["--a_star", "1,2"], "--a_star", "3 comma-separated"),
         (["--d", "3", "--k", "4"], "--k", "[1, 3]"),
         (["--algo", "paper", "--m", "5"], "--m", "even"),
-        (["--teachers", "random", "--d", "4"], "--sep", "[0, 0]"),
+        (["--teachers", "random", "--d", "4", "--sep", "40"], "--sep", "[0, 30]"),
         (["--d"], "--d", "expected one argument"),
     ],
 )
@@ -122,6 +122,13 @@ def test_every_bad_value_names_its_flag(argv, flag, needle, capsys):
     assert len(lines) == 1, err
     assert re.search(rf"argument {re.escape(flag)}\b", lines[0]), lines[0]
     assert needle in lines[0]
+
+
+def test_negative_first_values_are_values_not_flags(capsys):
+    status, out, _ = main_in_process([*SMALL, "--a_star", "-1,-0.5"], capsys)
+    assert status == 0 and json.loads(out)["a_star"] == [-1.0, -0.5]
+    status, _, err = main_in_process([*SMALL, "--lam", "-0.1"], capsys)
+    assert status == 2 and "argument --lam" in err and "[0, 10]" in err
 
 
 def test_unknown_flag_exits_2(results):

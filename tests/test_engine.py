@@ -295,3 +295,14 @@ def test_teachers_follow_the_config(rng):
         else:
             assert basis.shape == (2, cfg.d)
             np.testing.assert_allclose(np.degrees(np.arccos(np.clip(tw[0] @ tw[1], -1, 1))), 60.0)
+
+
+@pytest.mark.parametrize("d", [2, 3, 4, 6, 12, 50, 200])
+def test_random_teachers_reach_the_documented_separation(d):
+    from featviz.config import max_random_sep
+
+    for k in range(2, min(8, d) + 1):
+        sep = max_random_sep(d, k)
+        tw = engine._random_lines(d, k, sep, np.random.default_rng(k))
+        cos = np.abs(tw @ tw.T)[np.triu_indices(k, 1)]
+        assert np.degrees(np.arccos(cos.max())) >= sep - 1e-9
