@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from featviz.config import Config
+from featviz.config import Config, env_number
 from featviz.run import Run
 
 DEFAULT_MAX_MB = 500.0
@@ -27,11 +27,8 @@ def cache_dir() -> Path:
 
 
 def max_bytes() -> int:
-    try:
-        mb = float(os.environ.get("FEATVIZ_CACHE_MB", DEFAULT_MAX_MB))
-    except ValueError:
-        mb = DEFAULT_MAX_MB
-    return int(max(mb, 0.0) * 1e6)
+    """FEATVIZ_CACHE_MB (default 500) in bytes."""
+    return int(env_number("FEATVIZ_CACHE_MB", DEFAULT_MAX_MB) * 1e6)
 
 
 def path_for(cfg: Config, root: Path | None = None) -> Path:

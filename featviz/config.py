@@ -436,19 +436,21 @@ def work_of(cfg: Config) -> float:
     return float(per_step) * cfg.total_steps
 
 
+def env_number(var: str, default: float) -> float:
+    """A positive finite number from the environment; anything else gives the default."""
+    try:
+        v = float(os.environ.get(var, default))
+    except ValueError:
+        return default
+    return v if v > 0 and math.isfinite(v) else default
+
+
 def budget_limits() -> tuple[float, float]:
     """(max work, max snapshot floats), overridable by FEATVIZ_MAX_WORK / FEATVIZ_MAX_SNAPSHOT_FLOATS."""
-    out = []
-    for var, default in (
-        ("FEATVIZ_MAX_WORK", DEFAULT_MAX_WORK),
-        ("FEATVIZ_MAX_SNAPSHOT_FLOATS", DEFAULT_MAX_SNAPSHOT_FLOATS),
-    ):
-        try:
-            v = float(os.environ.get(var, default))
-            out.append(v if v > 0 and math.isfinite(v) else default)
-        except ValueError:
-            out.append(default)
-    return out[0], out[1]
+    return (
+        env_number("FEATVIZ_MAX_WORK", DEFAULT_MAX_WORK),
+        env_number("FEATVIZ_MAX_SNAPSHOT_FLOATS", DEFAULT_MAX_SNAPSHOT_FLOATS),
+    )
 
 
 def check_budget(cfg: Config) -> None:

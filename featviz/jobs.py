@@ -8,14 +8,13 @@ may cancel it; a cancelled or failed job never blocks other configs. No UI impor
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from featviz import cache
-from featviz.config import Config
+from featviz.config import Config, env_number
 from featviz.engine import Cancelled, train
 from featviz.run import Run
 
@@ -25,11 +24,7 @@ DEFAULT_MEMORY_MB = 1000.0
 
 def memory_limit() -> int:
     """Bytes of finished runs kept in memory: FEATVIZ_MEMORY_MB, default 1000."""
-    try:
-        mb = float(os.environ.get("FEATVIZ_MEMORY_MB", DEFAULT_MEMORY_MB))
-    except ValueError:
-        mb = DEFAULT_MEMORY_MB
-    return int(max(mb, 1.0) * 1e6)
+    return int(env_number("FEATVIZ_MEMORY_MB", DEFAULT_MEMORY_MB) * 1e6)
 
 
 @dataclass

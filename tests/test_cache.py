@@ -191,11 +191,12 @@ def test_cache_size_limit_from_environment(tmp_cache, monkeypatch):
     assert cache.max_bytes() == int(2.5 * size)
     new = cache.store(engine.train(SMALL.replace(seed=50)))  # evicts the two oldest, keeps itself
     assert sorted(tmp_cache.glob("run-*.npz")) == sorted([paths[2], new])
-    monkeypatch.setenv("FEATVIZ_CACHE_MB", "0")
+    monkeypatch.setenv("FEATVIZ_CACHE_MB", "1e-9")
     newest = cache.store(engine.train(SMALL.replace(seed=51)))
     assert list(tmp_cache.glob("run-*.npz")) == [newest]  # the file just written is always kept
-    monkeypatch.setenv("FEATVIZ_CACHE_MB", "lots")
-    assert cache.max_bytes() == int(cache.DEFAULT_MAX_MB * 1e6)
+    for bad in ("lots", "0", "-5", "nan", "inf"):  # as documented: the default
+        monkeypatch.setenv("FEATVIZ_CACHE_MB", bad)
+        assert cache.max_bytes() == int(cache.DEFAULT_MAX_MB * 1e6)
 
 
 def test_unwritable_cache_still_returns_the_run(tmp_path, small_run):
