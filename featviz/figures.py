@@ -129,6 +129,11 @@ def _frame_text(run, i: int) -> str:
     return f"frame {i + 1}/{run.n_frames} · {_frame_label(run, i)} — {frame_summary(run, i)}"
 
 
+# The slider's current-value line describes the frame shown. A frame's layout (a title) is not
+# redrawn while a 2-D animation plays, so the per-frame text lives in the slider labels instead.
+PLAY_HINT = "▶ Play, or drag the slider: the line above the slider describes the frame shown"
+
+
 def _default_title(run) -> str:
     c = run.config
     extra = f" at {', '.join(f'{a:g}°' for a in c.angles)}" if c.teachers == "planar" and c.k > 1 else ""
@@ -773,16 +778,15 @@ def animation_figure(run, *, title: str | None = None, height: int | None = None
                 _angle_trace(v, i, full=False),
                 *_curve_markers(run, cur, i, full=False),
             ],
-            layout=dict(title=_title(head, _frame_text(run, i))),
         )
         for i in range(run.n_frames)
     ]
     H, top, bottom = height or 820, 110, 200
-    labels = [_frame_label(run, i) for i in range(run.n_frames)]
+    labels = [_frame_text(run, i) for i in range(run.n_frames)]
     menus, sliders = _controls(labels, redraw=three_d, y=_below_plots(H, top, bottom, 62))
     fig.update_layout(
         template=TEMPLATE,
-        title=_title(head, _frame_text(run, 0)),
+        title=_title(head, PLAY_HINT),
         height=H,
         margin=dict(t=top, b=bottom, l=60, r=30),
         legend=dict(orientation="h", x=0.0, xanchor="left", y=_below_plots(H, top, bottom, 150), yanchor="top"),
@@ -1168,24 +1172,23 @@ def compare_figure(
     fig.update_yaxes(_log_axis(mse_range, max_labels=4), title_text="mse", row=mrow, col=1)
 
     def text(s: int) -> str:
-        return "<br>".join(
-            f"{lab}: frame {ii[s] + 1}/{r.n_frames} · {_frame_label(r, ii[s])} — {frame_summary(r, ii[s])}"
-            for r, lab, ii in zip(runs, labels, idx, strict=True)
-        )
+        def one(r, lab, i):  # compact: two of these share the line above the slider
+            al, dead, und = (int(x) for x in r.metrics.counts[i])
+            return (
+                f"{lab}: frame {i + 1}/{r.n_frames} · step {int(r.step[i]):,} · {r.stage_name(i)} — "
+                f"{al}/{r.config.m} aligned, {dead} dead, {und} undecided, mse {r.mse[i]:.2g}"
+            )
+
+        return "<br>".join(one(r, lab, ii[s]) for r, lab, ii in zip(runs, labels, idx, strict=True))
 
     head = title or f"Compare {la} and {lb}"
-    fig.frames = [
-        dict(name=str(s), traces=anim, data=animated(s, False), layout=dict(title=_title(head, text(s))))
-        for s in range(N)
-    ]
-    labels_ = [
-        f"{la}: step {int(runs[0].step[idx[0][s]]):,} · {lb}: step {int(runs[1].step[idx[1][s]]):,}" for s in range(N)
-    ]
+    fig.frames = [dict(name=str(s), traces=anim, data=animated(s, False)) for s in range(N)]
+    labels_ = [text(s) for s in range(N)]
     H, top, bottom = height or (1000 if same else 760), 140, 200
     menus, sliders = _controls(labels_, redraw=three_d, y=_below_plots(H, top, bottom, 62))
     fig.update_layout(
         template=TEMPLATE,
-        title=_title(head, text(0)),
+        title=_title(head, PLAY_HINT),
         height=H,
         margin=dict(t=top, b=bottom),
         legend=dict(orientation="h", x=0.0, y=_below_plots(H, top, bottom, 150), yanchor="top"),

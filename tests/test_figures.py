@@ -169,12 +169,14 @@ def test_frames_slider_and_buttons(runs, figs):
         )
 
 
-def test_initial_state_is_the_first_frame_and_titles_follow_frames(runs, figs):
+def test_initial_state_is_the_first_frame_and_the_slider_describes_each_frame(runs, figs):
     fig, run = figs["planar2"], runs["planar2"]
-    assert fig.layout.title.subtitle.text.startswith(f"frame 1/{run.n_frames}")
-    for i, frame in enumerate(fig.frames):
-        assert frame.layout.title.subtitle.text.startswith(f"frame {i + 1}/{run.n_frames} · step {int(run.step[i]):,}")
-        assert "neurons within" in frame.layout.title.subtitle.text
+    assert fig.layout.title.subtitle.text == F.PLAY_HINT
+    for i, step in enumerate(fig.layout.sliders[0].steps):
+        assert step.label.startswith(f"frame {i + 1}/{run.n_frames} · step {int(run.step[i]):,}")
+        assert "neurons within" in step.label
+    # Frames carry no title: a 2-D animation would not redraw it and it would go stale.
+    assert all(frame.layout.title.text is None for frame in fig.frames)
     (neurons,) = _by_name(fig, "student neurons")
     np.testing.assert_allclose(fig.data[neurons].x, fig.frames[0].data[_animated(fig).index(neurons)].x)
 
@@ -394,7 +396,8 @@ def test_compare_figure_one_slider_aligned_axes(runs):
     assert len(fig.layout.sliders) == 1
     assert len(fig.layout.sliders[0].steps) == N == len(fig.frames)
     last = fig.layout.sliders[0].steps[-1].label
-    assert f"gd: step {int(a.step[-1]):,}" in last and f"paper: step {int(b.step[-1]):,}" in last
+    assert f"gd: frame {a.n_frames}/{a.n_frames} · step {int(a.step[-1]):,}" in last
+    assert f"paper: frame {b.n_frames}/{b.n_frames} · step {int(b.step[-1]):,}" in last
     # same basis dimension: two 3-D projections with equal ranges, and two angle views
     assert fig.layout.scene.xaxis.range == fig.layout.scene2.xaxis.range
     angles = [fig.data[i] for i in _animated(fig) if fig.data[i].name == "angle vs mass"]
