@@ -16,6 +16,17 @@ The fixtures are imported into tests/conftest.py, so a test just asks for them:
 - ``page`` (per test): a fresh context and page, viewport 1400x1000. ``page.featviz_errors``
   collects uncaught page errors.
 - ``screenshot``: ``screenshot(page, name)`` saves artifacts/screenshots/<name>.png.
+- ``fresh_server`` (per test): like ``app_server`` but a new process with an empty cache, for tests
+  that need a server's first request or a clean memory reading.
+- ``shared_page``: one page (viewport 1400x1800) reused by every test that asks for it; each
+  goto starts a new streamlit session, but plotly.js stays compiled in the browser, which about
+  halves the time to a figure. Its error lists are cleared before each test.
+- ``new_page``: ``new_page(viewport=...)`` opens another page in its own context (another user);
+  closed at the end of the test, screenshotted as FAILED-<test>-<i>.png when the test fails.
+
+Both server fixtures yield a ``ServerURL``: a str (the base URL) with ``.pid``, the streamlit
+process id, and ``.log_path``; ``server_memory_mb(server)`` reads its current and peak resident
+memory from /proc.
 
 When Chromium, Playwright or app.py is missing these fixtures skip the test, except with
 FEATVIZ_REQUIRE_BROWSER=1 or CI set, where they fail it: CI must never pass by skipping.
@@ -55,6 +66,7 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 VIEWPORT = {"width": 1400, "height": 1000}
+TALL_VIEWPORT = {"width": 1400, "height": 1800}  # the Playground's whole figure fits on screen
 SERVER_START_TIMEOUT_S = 60.0
 DEFAULT_TIMEOUT_MS = 30_000
 
@@ -111,10 +123,36 @@ def _tail(path: Path, n: int = 40) -> str:
         return "(no log)"
 
 
+class ServerURL(str):
+    """The base URL of a running streamlit server, with its process id and log file."""
+
+    pid: int
+    log_path: Path
+
+    def __new__(cls, url: str, pid: int, log_path: Path) -> ServerURL:
+        obj = super().__new__(cls, url)
+        obj.pid = pid
+        obj.log_path = log_path
+        return obj
+
+
+def server_memory_mb(server: ServerURL) -> dict[str, float]:
+    """{"rss": current, "peak": high-water mark} resident memory of the server process, in MB.
+
+    From VmRSS and VmHWM of /proc/<pid>/status; VmHWM is the peak over the process's life.
+    """
+    fields = {}
+    for line in Path(f"/proc/{server.pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            fields[name] = int(value.split()[0]) / 1024  # kB -> MB
+    return {"rss": fields["VmRSS"], "peak": fields["VmHWM"]}
+
+
 @contextlib.contextmanager
 def streamlit_server(
     app: Path, cache_dir: Path, log_path: Path, *, timeout: float = SERVER_START_TIMEOUT_S
-) -> Iterator[str]:
+) -> Iterator[ServerURL]:
     """Run `streamlit run app` on 127.0.0.1:<free port>; yield its base URL once healthy."""
     port = free_port()
     cmd = [
@@ -162,7 +200,7 @@ def streamlit_server(
                     pytrace=False,
                 )
             time.sleep(0.25)
-        yield base
+        yield ServerURL(base, proc.pid, log_path)
     finally:
         _kill_group(proc)
 
@@ -170,21 +208,42 @@ def streamlit_server(
 # ---- fixtures ---------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL (http://127.0.0.1:<port>) of a streamlit server running app.py."""
+def _check_app() -> None:
     if not APP.exists():
         unavailable(f"{APP.name} does not exist yet")
     try:
         import streamlit  # noqa: F401
     except ImportError:
         unavailable("streamlit is not installed")
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerURL]:
+    """Base URL (http://127.0.0.1:<port>) of a streamlit server running app.py."""
+    _check_app()
     tmp = tmp_path_factory.mktemp("app_server")
     (tmp / "cache").mkdir()
     global _server_log
     _server_log = tmp / "streamlit.log"
     with streamlit_server(APP, tmp / "cache", _server_log) as base:
         yield base
+
+
+@pytest.fixture
+def fresh_server(tmp_path: Path) -> Iterator[ServerURL]:
+    """A new streamlit server for this test only, with an empty cache; killed after the test.
+
+    While it runs, wait_for_app quotes its log on an app exception.
+    """
+    _check_app()
+    global _server_log
+    (tmp_path / "fresh-cache").mkdir()
+    previous, _server_log = _server_log, tmp_path / "fresh-streamlit.log"
+    try:
+        with streamlit_server(APP, tmp_path / "fresh-cache", _server_log) as base:
+            yield base
+    finally:
+        _server_log = previous
 
 
 @pytest.fixture(scope="session")
@@ -207,16 +266,60 @@ def browser(_playwright):
     b.close()
 
 
-@pytest.fixture
-def page(browser):
-    """A fresh page (own context, viewport 1400x1000); page.featviz_errors lists page errors."""
-    context = browser.new_context(viewport=VIEWPORT)
+def open_page(browser, viewport: dict | None = None):
+    """A page in a new context (a separate user: own cookies, own streamlit session).
+
+    page.featviz_errors lists the page's uncaught errors, page.featviz_console its console
+    messages as "type: text"; close it with page.context.close().
+    """
+    context = browser.new_context(viewport=viewport or VIEWPORT)
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     p = context.new_page()
     p.featviz_errors = []
+    p.featviz_console = []
     p.on("pageerror", lambda exc: p.featviz_errors.append(str(exc)))
+    p.on("console", lambda msg: p.featviz_console.append(f"{msg.type}: {msg.text}"))
+    return p
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page (own context, viewport 1400x1000); page.featviz_errors lists page errors."""
+    p = open_page(browser)
     yield p
-    context.close()
+    p.context.close()
+
+
+@pytest.fixture(scope="session")
+def _shared_page(browser):
+    p = open_page(browser, TALL_VIEWPORT)
+    yield p
+    p.context.close()
+
+
+@pytest.fixture
+def shared_page(_shared_page):
+    """The session's reused page, with its error and console lists cleared."""
+    _shared_page.featviz_errors.clear()
+    _shared_page.featviz_console.clear()
+    return _shared_page
+
+
+@pytest.fixture
+def new_page(browser):
+    """new_page(viewport=None) -> another page in its own context; all are closed after the test."""
+    pages = []
+
+    def make(viewport: dict | None = None):
+        p = open_page(browser, viewport)
+        pages.append(p)
+        return p
+
+    make.pages = pages
+    yield make
+    for p in pages:
+        with contextlib.suppress(Exception):
+            p.context.close()
 
 
 def save_screenshot(page, name: str, *, full_page: bool = True) -> Path:
@@ -282,7 +385,74 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     if report.when == "call" and report.failed:
-        p = getattr(item, "funcargs", {}).get("page")
-        if p is not None:
+        shots = []
+        for name, value in getattr(item, "funcargs", {}).items():
+            if hasattr(value, "featviz_errors"):  # a page made by open_page (the page fixture, ...)
+                shots.append(("" if name == "page" else f"-{name}", value))
+            for i, extra in enumerate(getattr(value, "pages", None) or []):  # new_page's pages
+                if hasattr(extra, "featviz_errors"):
+                    shots.append((f"-{i}", extra))
+        seen = set()
+        for suffix, p in shots:
+            if id(p) in seen:
+                continue
+            seen.add(id(p))
             with contextlib.suppress(Exception):
-                save_screenshot(p, f"FAILED-{item.name}")
+                save_screenshot(p, f"FAILED-{item.name}{suffix}")
+
+
+# ---- helpers for the featviz pages ------------------------------------------------------------
+
+FIGURE = ".js-plotly-plot"
+EXCEPTION = '[data-testid="stException"]'
+ALERT = '[data-testid="stAlert"]'
+FIGURE_TIMEOUT_MS = 90_000  # a cold server imports torch and trains before the first figure
+
+# plotly.js draws the slider's current value as the first text.slider-label of its group (older
+# versions used text.slider-currentvalue); the title and subtitle are the texts of .g-gtitle.
+_FIGURE_TEXTS_JS = """(i) => {
+    const fig = document.querySelectorAll('.js-plotly-plot')[i];
+    if (!fig) return null;
+    const cur = fig.querySelector('.slider-currentvalue, .slider-group > text.slider-label');
+    const titles = Array.from(fig.querySelectorAll('.g-gtitle text')).map(t => t.textContent);
+    return {slider: cur ? cur.textContent : null, titles: titles};
+}"""
+
+
+def wait_for_figure(page, count: int = 1, timeout_ms: int = FIGURE_TIMEOUT_MS) -> None:
+    """Wait until `count` plotly figures are visible and the app has stopped running."""
+    page.locator(FIGURE).nth(count - 1).wait_for(state="visible", timeout=timeout_ms)
+    wait_for_app(page, timeout_ms=timeout_ms)
+
+
+def figure_texts(page, index: int = 0) -> dict:
+    """{"slider": current-value text of the slider, "titles": [title, subtitle]} of a figure."""
+    return page.evaluate(_FIGURE_TEXTS_JS, index)
+
+
+def url_params(url: str) -> dict[str, str]:
+    """The query string of a URL as str -> str (the last value of a repeated key)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    return {k: v[-1] for k, v in parse_qs(urlsplit(url).query, keep_blank_values=True).items()}
+
+
+# Pause interrupts Play's Plotly.animate, whose promise then rejects with no reason: plotly.js
+# logs this line and the page reports an uncaught error "undefined", once per interruption.
+_ANIMATE_REJECTED = "API call to Plotly.animate rejected."
+
+
+def page_errors(page) -> list[str]:
+    """The page's uncaught errors, less the ones an interrupted plotly animation explains."""
+    errors = list(page.featviz_errors)
+    for _ in range(sum(_ANIMATE_REJECTED in m for m in page.featviz_console)):
+        if "undefined" in errors:
+            errors.remove("undefined")
+    return errors
+
+
+def assert_clean(page) -> None:
+    """No Streamlit exception box on the page and no uncaught page error."""
+    assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()
+    errors = page_errors(page)
+    assert errors == [], errors

@@ -21,9 +21,13 @@ def tmp_cache(tmp_path, monkeypatch):
 # ---- browser tests: a real streamlit server and Debian's Chromium (see tests/browser_support.py)
 from browser_support import (  # noqa: E402, F401
     _playwright,
+    _shared_page,
     app_server,
     browser,
+    fresh_server,
+    new_page,
     page,
     pytest_runtest_makereport,
     screenshot,
+    shared_page,
 )
