@@ -1,0 +1,202 @@
+"""Playground in a real browser: link round trip, the animation, hostile links, downloads."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from urllib.parse import quote
+
+import numpy as np
+import pytest
+from browser_support import (
+    ALERT,
+    assert_clean,
+    figure_texts,
+    url_params,
+    wait_for_figure,
+)
+
+from featviz.config import PARAMS, Config
+
+pytestmark = pytest.mark.browser
+
+LINK = "/?k=2&teachers=planar&angles=0,70&a_star=1,-1&m=16&seed=3"
+LINK_CONFIG = Config(k=2, teachers="planar", angles=(0.0, 70.0), a_star=(1.0, -1.0), m=16, seed=3)
+
+
+def _frame(slider: str) -> tuple[int, int, int]:
+    """(frame, frames, step) from the slider's line, e.g. "showing: frame 3/52 · step 2 · gd · ..."."""
+    m = re.match(r"showing: frame (\d+)/(\d+) · step ([\d,]+) · ", slider)
+    assert m, slider
+    return int(m.group(1)), int(m.group(2)), int(m.group(3).replace(",", ""))
+
+
+def _result_line(page) -> str:
+    return page.locator('[data-testid="stMarkdownContainer"]', has_text="Result (last frame):").inner_text()
+
+
+def _points(page) -> list[str]:
+    """Where the figure's markers are drawn (the transforms of its scatter points)."""
+    return page.evaluate(
+        "() => Array.from(document.querySelectorAll('.js-plotly-plot .scatterlayer path.point'))"
+        ".map(p => p.getAttribute('transform'))"
+    )
+
+
+@pytest.mark.browser
+def test_link_round_trip_and_animation(app_server, shared_page, screenshot):
+    page = shared_page
+    page.goto(app_server + LINK)
+    wait_for_figure(page)
+
+    # The app rewrites the URL to hold every config parameter, with the link's values.
+    params = url_params(page.url)
+    assert set(params) == set(PARAMS)
+    assert params == LINK_CONFIG.to_mapping()
+    assert (params["k"], params["angles"], params["a_star"], params["m"], params["seed"]) == (
+        "2",
+        "0,70",
+        "1,-1",
+        "16",
+        "3",
+    )
+    assert "of 16 neurons" in _result_line(page)
+    # The copy-link box holds the same link.
+    code = page.locator('[data-testid="stCode"]').first.inner_text()
+    assert url_params(code.replace("\n", "")) == LINK_CONFIG.to_mapping()
+
+    before = figure_texts(page)
+    frame, frames, step = _frame(before["slider"])
+    assert (frame, step) == (1, 0) and frames > 10, before
+    assert "· init · λ=0.05 — 0 of 16 neurons within 5° of a teacher line" in before["slider"]
+    title, subtitle = before["titles"]
+    assert "d=10, k=2 planar at 0°, 70°, m=16" in title
+    assert "Play" in subtitle  # a static hint; the slider's line describes the frame shown
+    points = _points(page)
+    assert len(points) >= 16
+
+    page.locator(".updatemenu-button", has_text="▶ Play").click()
+    page.wait_for_timeout(1500)
+    playing = figure_texts(page)
+    assert playing["slider"] != before["slider"], "Play did not advance the slider"
+    frame, _, step = _frame(playing["slider"])
+    assert frame > 1 and step > 0, playing
+    assert _points(page) != points, "Play did not move the neurons"
+    assert playing["titles"] == [title, subtitle]
+
+    page.locator(".updatemenu-button", has_text="Pause").click()
+    paused = figure_texts(page), _points(page)
+    page.wait_for_timeout(700)  # about 6 frames at 120 ms each, had it kept playing
+    assert (figure_texts(page), _points(page)) == paused, "Pause did not stop the animation"
+    assert _frame(paused[0]["slider"])[0] >= frame
+    assert_clean(page)
+    screenshot(page, "playground-link-animation")
+
+
+@pytest.mark.browser
+def test_animation_3d(app_server, shared_page, screenshot):
+    """A 3-D neuron view (k=3 orthonormal teachers, the default) redraws its WebGL scene per frame."""
+    page = shared_page
+    page.goto(app_server + "/?m=12&seed=4")
+    wait_for_figure(page)
+    assert url_params(page.url) == Config(m=12, seed=4).to_mapping()
+    assert page.locator(".js-plotly-plot .gl-container").count() >= 1
+    before = figure_texts(page)
+    assert _frame(before["slider"])[0] == 1
+    assert "neurons projected on the 3-D teacher span" in page.locator(".js-plotly-plot").inner_text()
+    page.locator(".updatemenu-button", has_text="▶ Play").click()
+    page.wait_for_timeout(1500)
+    playing = figure_texts(page)
+    frame, _, step = _frame(playing["slider"])
+    assert frame > 1 and step > 0, playing
+    assert playing["titles"] == before["titles"]
+    page.locator(".updatemenu-button", has_text="Pause").click()
+    assert_clean(page)
+    screenshot(page, "playground-animation-3d")
+
+
+HOSTILE = {
+    "m": "abc",
+    "lr": "nan",
+    "d": "-5",
+    "a_star": "1,2,3,4",
+    "teachers": "<script>alert(1)</script>",
+    "seed": "1e400",
+    "frames": "",
+}
+
+
+@pytest.mark.browser
+def test_hostile_link_falls_back_with_warnings(app_server, shared_page, screenshot, request):
+    page = shared_page
+    dialogs = []
+
+    def on_dialog(dialog):
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    # The bad values fall back to the default config; have its run cached, so the page shows
+    # the figure in its first run. (When it must train first, the page reruns once training is
+    # done and the warnings vanish from it.)
+    page.goto(app_server + "/")
+    wait_for_figure(page)
+    page.on("dialog", on_dialog)
+    request.addfinalizer(lambda: page.remove_listener("dialog", on_dialog))
+    query = "&".join(f"{k}={quote(v, safe=',')}" for k, v in HOSTILE.items()) + "&k=2&k=3"
+    page.goto(app_server + "/?" + query)
+    wait_for_figure(page)
+
+    warnings = page.locator(ALERT).all_inner_texts()
+    text = "\n".join(warnings)
+    for name in HOSTILE:
+        assert re.search(rf"Parameter {name}:", text), f"no warning names {name}: {warnings}"
+    assert "'abc' is not valid: must be an integer in [1, 1000]; using the default instead." in text
+    # The script is shown as text, never run nor inserted as an element.
+    assert "<script>alert(1)</script>" in text
+    assert page.locator("script", has_text="alert(1)").count() == 0
+    assert dialogs == []
+    # The last of repeated keys wins (k=3); every bad value is replaced by its default.
+    assert url_params(page.url) == Config(k=3).to_mapping()
+    assert "of 30 neurons" in _result_line(page)
+    assert_clean(page)
+    screenshot(page, "playground-hostile-link")
+
+
+@pytest.mark.browser
+def test_downloads(app_server, shared_page, screenshot, tmp_path):
+    cfg = Config(m=16, epochs=4, steps=300, seed=5)
+    page = shared_page
+    page.goto(app_server + "/?m=16&epochs=4&steps=300&seed=5")
+    wait_for_figure(page)
+
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download run (.npz)").click()
+    npz = info.value
+    assert npz.suggested_filename == f"featviz-{cfg.key()[:10]}.npz"
+    path = tmp_path / npz.suggested_filename
+    npz.save_as(path)
+    with np.load(io.BytesIO(path.read_bytes()), allow_pickle=False) as z:
+        assert {"teacher_w", "w", "a", "step", "mse", "config"} <= set(z.files)
+        frames = z["step"].shape[0]
+        assert z["teacher_w"].shape == (3, 10)
+        assert z["w"].shape == (frames, 16, 10)
+        assert z["a"].shape == (frames, 16)
+        assert z["mse"].shape == (frames,)
+        assert z["step"][0] == 0 and z["step"][-1] == cfg.total_steps
+        assert np.all(np.isfinite(z["mse"])) and z["mse"][-1] < z["mse"][0]
+        assert json.loads(str(z["config"])) == cfg.to_mapping()
+
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download animation (.html)").click()
+    html_dl = info.value
+    assert html_dl.suggested_filename == f"featviz-{cfg.key()[:10]}.html"
+    html_path = tmp_path / html_dl.suggested_filename
+    html_dl.save_as(html_path)
+    html = html_path.read_text(encoding="utf-8")
+    assert "plotly" in html
+    assert html.lstrip().lower().startswith(("<!doctype html", "<html"))
+    assert "m=16" in html and "Student neurons and teacher lines" in html
+    assert len(html) > 1_000_000  # plotly.js is inlined: the file works offline
+    assert_clean(page)
+    screenshot(page, "playground-downloads")
