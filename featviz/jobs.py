@@ -1,25 +1,30 @@
 """Background training shared by every session of one server: the one place runs are cached.
 
 A ``JobManager`` keeps finished runs in memory (LRU) in front of the disk cache and trains
-missing ones in worker threads, at most ``max_workers`` at a time. Two sessions asking for
+missing ones in worker threads, at most ``max_workers`` long runs at a time (quick runs never
+wait for them). Two sessions asking for
 the same config share one job, so it is computed once. Sessions poll a job's progress and
 may cancel it; a cancelled or failed job never blocks other configs. No UI import here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from featviz import cache
-from featviz.config import Config, env_number
+from featviz.config import Config, env_number, work_of
 from featviz.engine import Cancelled, train
 from featviz.run import Run
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 DEFAULT_MEMORY_MB = 1000.0
+# Runs below this work (config.work_of; the default run is 4e7, about 0.3 s) never queue
+# behind long ones: a classroom's quick runs stay quick while two big runs train.
+QUICK_WORK = 3e8
 
 
 def memory_limit() -> int:
@@ -119,7 +124,7 @@ class JobManager:
             job.step, job.total, job.mse = step, total, mse
 
         try:
-            with self._slots:
+            with self._slots if work_of(job.config) >= QUICK_WORK else contextlib.nullcontext():
                 if job.cancel_event.is_set():
                     raise Cancelled("cancelled before it started")
                 job.state = RUNNING

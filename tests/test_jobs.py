@@ -114,3 +114,19 @@ def test_thinned_run_keeps_first_and_last_and_bounds_points():
     assert (thin.w[-1] == run.w[-1]).all()
     assert thin.metrics.counts.shape == (20, 3)
     assert run.thinned(10**9) is run
+
+
+def test_quick_runs_do_not_queue_behind_long_ones(tmp_path, monkeypatch):
+    monkeypatch.setenv("FEATVIZ_CACHE_DIR", str(tmp_path))
+    mgr = jobs.JobManager(max_workers=1)
+    slow = mgr.submit(Config(m=200, d=40, epochs=10, steps=5000))  # holds the only slot
+    deadline = time.monotonic() + 30
+    while slow.state != jobs.RUNNING and time.monotonic() < deadline:
+        time.sleep(0.02)
+    queued = mgr.submit(Config(m=200, d=40, epochs=10, steps=5000, seed=1))  # long too: waits
+    quick = mgr.submit(small(seed=9))
+    assert quick.wait(30) and quick.state == jobs.DONE
+    assert queued.state == jobs.QUEUED
+    for job in (slow, queued):
+        mgr.cancel(job.key)
+        assert job.wait(15) and job.state == jobs.CANCELLED
