@@ -30,8 +30,9 @@ from featviz.config import Config
 pytestmark = pytest.mark.browser
 
 PROGRESS = '[data-testid="stProgress"]'
-LONG = Config(m=200, d=40, epochs=8, steps=1000, seed=11)  # ~1.3e10 work units: minutes of training
-LONG_LINK = "/?m=200&d=40&epochs=8&steps=1000&seed=11"
+# 1.95e10 work units, just under the default cap of 2e10: about a minute of training here.
+LONG = Config(m=200, d=40, epochs=12, steps=1000, seed=11)
+LONG_LINK = "/?m=200&d=40&epochs=12&steps=1000&seed=11"
 
 
 def _progress(page) -> tuple[int, int]:
@@ -56,7 +57,7 @@ def test_progress_cancel_and_other_users_not_blocked(fresh_server, new_page, scr
     long.locator(PROGRESS).wait_for(state="visible", timeout=90_000)
     long.get_by_text("Training: step").wait_for(timeout=30_000)
     step1, total = _progress(long)
-    assert total == LONG.total_steps == 8000
+    assert total == LONG.total_steps == 12_000
     long.wait_for_timeout(1200)
     step2, _ = _progress(long)
     assert step2 > step1, f"the progress did not move in 1.2 s: step {step1} then {step2}"
