@@ -15,7 +15,8 @@ The fixtures are imported into tests/conftest.py, so a test just asks for them:
   browser that Playwright can download is never used (nor downloaded).
 - ``page`` (per test): a fresh context and page, viewport 1400x1000. ``page.featviz_errors``
   collects uncaught page errors.
-- ``screenshot``: ``screenshot(page, name)`` saves artifacts/screenshots/<name>.png.
+- ``screenshot``: ``screenshot(page, name)`` saves artifacts/screenshots/<name>.png
+  (``screenshot(locator, name)``: that element only).
 - ``fresh_server`` (per test): like ``app_server`` but a new process with an empty cache, for tests
   that need a server's first request or a clean memory reading.
 - ``shared_page``: one page (viewport 1400x1800) reused by every test that asks for it; each
@@ -323,11 +324,19 @@ def new_page(browser):
 
 
 def save_screenshot(page, name: str, *, full_page: bool = True) -> Path:
-    """Save artifacts/screenshots/<name>.png and return its path."""
+    """Save artifacts/screenshots/<name>.png and return its path.
+
+    `page` may also be a Locator: then only that element is captured. (Streamlit scrolls its
+    main area inside the page, so a full-page shot holds one viewport; an element shot is
+    how to capture what lies below it.)
+    """
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or "screenshot"
     path = SCREENSHOT_DIR / f"{safe}.png"
-    page.screenshot(path=str(path), full_page=full_page)
+    if hasattr(page, "evaluate_all"):  # a Locator
+        page.screenshot(path=str(path))
+    else:
+        page.screenshot(path=str(path), full_page=full_page)
     return path
 
 

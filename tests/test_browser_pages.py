@@ -100,6 +100,7 @@ def test_theory_page(app_server, shared_page, screenshot):
     assert page.locator(ALERT).count() == 0
     assert_clean(page)
     screenshot(page, "page-theory")
+    screenshot(page.locator(FIGURE).nth(1), "page-theory-descent")
 
 
 def _compare_labels(page) -> tuple[str, str]:
