@@ -119,12 +119,12 @@ if not ok:
 # ---- descent direction --------------------------------------------------------------------
 st.header("The descent direction")
 st.markdown(
-    ui.md(
-        "Picture 1 of the paper: a neuron in the neighbourhood of teacher i moves toward q_ij w*_i, a share of "
-        "the teacher (at balance the shares satisfy sum_j q_ij² = 1); every other neuron moves toward 0. "
-        "Below, the same teachers trained with the default settings (m = 24 in d = 6): pick a frame and each "
-        "arrow points from a neuron to its target."
-    )
+    r"""
+Picture 1 of the paper: a neuron in the neighbourhood $T_i$ of teacher $i$ moves toward $q_{ij}\,w^*_i$, a share of
+the teacher (at balance $\sum_{j \in T_i} q_{ij}^2 = 1$); every other neuron moves toward $0$. Below, the same
+teachers trained with the default settings ($m = 24$ in $d = 6$): pick a frame, and each arrow points from a neuron
+to its target.
+"""
 )
 status = st.container()
 run = ui.obtain_run(cfg, area=status, label="theory")
