@@ -86,6 +86,7 @@ def test_link_round_trip_and_animation(app_server, shared_page, screenshot):
     assert playing["titles"] == [title, subtitle]
 
     page.locator(".updatemenu-button", has_text="Pause").click()
+    page.wait_for_timeout(300)  # let a frame already on its way land
     paused = figure_texts(page), _points(page)
     page.wait_for_timeout(700)  # about 6 frames at 120 ms each, had it kept playing
     assert (figure_texts(page), _points(page)) == paused, "Pause did not stop the animation"

@@ -78,8 +78,21 @@ def test_progress_cancel_and_other_users_not_blocked(fresh_server, new_page, scr
     assert long.locator(FIGURE).count() == 0
     screenshot(long, "training-progress")
 
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     long.get_by_role("button", name="Cancel training").click()
-    long.get_by_text("Training was cancelled").wait_for(timeout=15_000)
+    try:
+        long.get_by_text("Training was cancelled").wait_for(timeout=15_000)
+    except PlaywrightTimeout:
+        # Say whether the page froze (progress text unchanged) or kept training.
+        shown = long.locator(PROGRESS).all_inner_texts()
+        long.wait_for_timeout(2000)
+        later = long.locator(PROGRESS).all_inner_texts()
+        pytest.fail(
+            f"no 'Training was cancelled' 15 s after Cancel; progress {shown} then, 2 s later, {later}; "
+            f"server log (tail):\n{fresh_server.log_path.read_text(errors='replace')[-3000:]}",
+            pytrace=False,
+        )
     assert long.locator(PROGRESS).count() == 0
     assert long.locator(FIGURE).count() == 0
     # The run has stopped: the server is (nearly) idle, where training kept a core busy.
