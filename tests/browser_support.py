@@ -429,9 +429,13 @@ _FIGURE_TEXTS_JS = """(i) => {
 
 
 def wait_for_figure(page, count: int = 1, timeout_ms: int = FIGURE_TIMEOUT_MS) -> None:
-    """Wait until `count` plotly figures are visible and the app has stopped running."""
+    """Wait until `count` plotly figures are visible and the app has stopped running.
+
+    A figure is drawn at the end of a page's run, so a shorter settle time than
+    wait_for_app's default suffices.
+    """
     page.locator(FIGURE).nth(count - 1).wait_for(state="visible", timeout=timeout_ms)
-    wait_for_app(page, timeout_ms=timeout_ms)
+    wait_for_app(page, timeout_ms=timeout_ms, settle_ms=500)
 
 
 def figure_texts(page, index: int = 0) -> dict:
