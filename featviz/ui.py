@@ -167,13 +167,16 @@ def config_from_url(state_key: str = "cfg") -> tuple[Config, list[str]]:
         cfg, messages = parse_lenient(url)
         st.session_state[state_key] = cfg
         st.session_state[state_key + "_url"] = cfg.to_mapping()
+        # The messages stay on show (reruns, training) as long as this link's config is.
+        st.session_state[state_key + "_msgs"] = (cfg, messages)
         load_widgets(cfg)
         return cfg, messages
     cfg = st.session_state.get(state_key) or Config()
     if state_key not in st.session_state:
         st.session_state[state_key] = cfg
         load_widgets(cfg)
-    return cfg, []
+    linked, messages = st.session_state.get(state_key + "_msgs", (None, []))
+    return cfg, (messages if linked == cfg else [])
 
 
 def remember(cfg: Config, state_key: str = "cfg") -> None:
@@ -191,9 +194,16 @@ def _wkey(name: str, prefix: str = "w_") -> str:
 
 def load_widgets(cfg: Config, prefix: str = "w_") -> None:
     """Put cfg's values into the widgets' session state."""
+    for name in PARAMS:
+        st.session_state.pop(_wkey(name, prefix), None)
+    _fill_widgets(cfg, prefix)
+
+
+def _fill_widgets(cfg: Config, prefix: str) -> None:
+    """Widgets without a state get cfg's value."""
     mapping = cfg.to_mapping()
     for name, p in PARAMS.items():
-        st.session_state[_wkey(name, prefix)] = mapping[name] if p.kind == "floats" else getattr(cfg, name)
+        st.session_state.setdefault(_wkey(name, prefix), mapping[name] if p.kind == "floats" else getattr(cfg, name))
 
 
 def _on_k_change(prefix: str) -> None:
@@ -210,8 +220,14 @@ def widget_values(prefix: str = "w_") -> dict:
     return {name: st.session_state.get(_wkey(name, prefix)) for name in PARAMS}
 
 
-def config_widgets(container, prefix: str = "w_", names=None, *, grouped: bool = True) -> None:
-    """Config parameters as widgets (all, or `names`), grouped, with their ranges in the help text."""
+def config_widgets(container, cfg: Config, prefix: str = "w_", names=None, *, grouped: bool = True) -> None:
+    """Config parameters as widgets (all, or `names`), grouped, with their ranges in the help text.
+
+    Streamlit forgets a widget's state when a run ends without drawing it (another page, a run
+    cut short while several users train); such a widget is put back at cfg's value, never at
+    its minimum.
+    """
+    _fill_widgets(cfg, prefix)
     values = widget_values(prefix)
     shown = list(PARAMS) if names is None else [n for n in PARAMS if n in names]
     for group, title in GROUPS.items():
@@ -286,6 +302,9 @@ def obtain_run(cfg: Config, *, area, label: str = "run", wait_first: float = 1.0
         return None
     mgr = manager()
     ck = f"cancelled_{label}"
+    if st.session_state.get(f"cancel_{label}"):  # this run answers a click on Cancel
+        mgr.cancel(cfg.key())
+        st.session_state[ck] = cfg.key()
     if st.session_state.get(ck) == cfg.key():
         area.info("Training was cancelled. Press **Train** to start it again.")
         return None
@@ -304,6 +323,9 @@ def obtain_run(cfg: Config, *, area, label: str = "run", wait_first: float = 1.0
     st.session_state[f"job_{label}"] = job
     with area:
         _progress_fragment(label)
+        # Outside the fragment: a click reruns the whole page (handled above), whatever the
+        # fragment's timer is doing.
+        st.button("Cancel training", key=f"cancel_{label}")
     return None
 
 
@@ -322,10 +344,6 @@ def _progress_fragment(label: str) -> None:
     if job.state == "queued":
         text = "Waiting for a free worker (other runs are training)…"
     st.progress(job.fraction, text=text)
-    if st.button("Cancel training", key=f"cancel_{label}"):
-        manager().cancel(job.key)
-        st.session_state[f"cancelled_{label}"] = job.key
-        st.rerun()
 
 
 def train_clicked(label: str = "run") -> None:

@@ -39,7 +39,6 @@ def _link_mapping(cfg_a: Config, cfg_b: Config) -> dict[str, str]:
 
 
 url_now = ui.query_mapping()
-messages: list[str] = []
 # A new link (or the first visit) sets the pair; otherwise the session's pair is kept and put back in the URL.
 if (url_now and url_now != st.session_state.get("cmp_url")) or "cmp_a" not in st.session_state:
     cfg_a, diff, messages = _from_url()
@@ -48,8 +47,8 @@ if (url_now and url_now != st.session_state.get("cmp_url")) or "cmp_a" not in st
     ui.load_widgets(cfg_a, prefix="ca_")
     ui.load_widgets(cfg_b, prefix="cb_")
     st.session_state["cmp_diff"] = list(diff)
-for msg in messages:
-    st.warning(ui.md(msg))
+    st.session_state["cmp_msgs"] = ((cfg_a, cfg_b), messages)
+message_box = st.container()  # the link's messages, while its pair is shown
 
 side = st.sidebar
 train = side.button("Train both", type="primary", key="cmp_train", width="stretch")
@@ -62,10 +61,10 @@ side.multiselect(
 diff_names = st.session_state["cmp_diff"]
 if diff_names:
     side.markdown("**B differs in**")
-    ui.config_widgets(side, prefix="cb_", names=diff_names, grouped=False)
+    ui.config_widgets(side, st.session_state["cmp_b"], prefix="cb_", names=diff_names, grouped=False)
 side.markdown("---")
 side.markdown("**A (and everything B shares)**")
-ui.config_widgets(side, prefix="ca_")
+ui.config_widgets(side, st.session_state["cmp_a"], prefix="ca_")
 
 cfg_a, cfg_b = st.session_state["cmp_a"], st.session_state["cmp_b"]
 if train:
@@ -78,6 +77,9 @@ if train:
     else:
         cfg_a, cfg_b = new_a, new_b
         st.session_state["cmp_a"], st.session_state["cmp_b"] = cfg_a, cfg_b
+linked_pair, messages = st.session_state.get("cmp_msgs", (None, []))
+for msg in messages if linked_pair == (cfg_a, cfg_b) else []:
+    message_box.warning(ui.md(msg))
 mapping = _link_mapping(cfg_a, cfg_b)
 st.session_state["cmp_url"] = mapping
 ui.set_query(mapping)

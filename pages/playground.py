@@ -17,14 +17,14 @@ st.caption(
 )
 
 cfg, messages = ui.config_from_url()
-for msg in messages:
-    st.warning(ui.md(msg))
+linked = cfg
+message_box = st.container()  # filled below, once it is known whether Train replaced the config
 
 side = st.sidebar
 with side:
     train = st.button("Train", type="primary", key="train", width="stretch")
     edited_box = st.empty()
-ui.config_widgets(side)
+ui.config_widgets(side, cfg)
 
 if train:
     ui.train_clicked()
@@ -34,6 +34,8 @@ if train:
     else:
         cfg = new_cfg
 ui.remember(cfg)
+for msg in messages if cfg == linked else []:
+    message_box.warning(ui.md(msg))
 
 pending, _ = ui.config_from_widgets(cfg)
 if pending is not None and pending != cfg:

@@ -187,3 +187,43 @@ def test_divergence_shows_the_step_a_smaller_lr_and_the_frames_before_it():
     assert any("diverged at step" in e and "lr = 5" in e for e in errors), errors
     assert len(at.get("plotly_chart")) == 1  # the frames up to the divergence are shown
     assert "Result (last frame):" in markdown_text(at)
+
+
+def test_widgets_keep_the_config_after_visiting_another_page():
+    at = open_app({"m": "12", "epochs": "2", "steps": "100", "a_star": "2,-1,1"})
+    at.switch_page("pages/lessons.py")
+    settle(at)
+    at.switch_page("pages/playground.py")
+    settle(at)
+    # Streamlit drops the state of widgets a run did not draw; they come back at the config's values.
+    assert at.number_input(key="w_m").value == 12
+    assert at.text_input(key="w_a_star").value == "2,-1,1"
+    at.button(key="train").click()
+    settle(at)
+    assert Config.from_mapping(query(at)).m == 12
+
+
+def test_link_warnings_stay_while_the_linked_config_is_shown():
+    at = open_app({"m": "abc", "epochs": "2", "steps": "100"})
+    assert any("`m`" in w.value for w in at.warning)
+    settle(at)  # a later rerun of the same page (e.g. when training ends)
+    assert any("`m`" in w.value for w in at.warning)
+    at.number_input(key="w_seed").set_value(5)
+    at.button(key="train").click()
+    settle(at)  # a new config: the link's messages are done
+    assert not at.warning
+
+
+def test_cancel_stops_the_run_and_says_so(monkeypatch):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for k, v in {"m": "200", "d": "40", "epochs": "8", "steps": "1000", "seed": "77"}.items():
+        at.query_params[k] = v
+    at.run()
+    assert at.get("progress"), "a long run shows a progress bar"
+    at.button(key="cancel_run").click()
+    at.run()
+    assert any("Training was cancelled" in i.value for i in at.info)
+    assert not at.get("progress") and not at.get("plotly_chart")
+    from featviz import ui
+
+    assert ui.manager().cached(Config.from_mapping(query(at))) is None  # nothing half-done is kept
