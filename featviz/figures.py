@@ -111,6 +111,16 @@ def _log_axis(rng: list[float], *, max_labels: int = 8) -> dict:
     span = rng[1] - rng[0]
     if span >= 1.5:
         out["dtick"] = max(1, math.ceil(span / max_labels))
+        return out
+    # Under 1.5 decades plotly labels the minor ticks with bare digits (0.3 reads "3"): write
+    # out 1-2-5 values instead.
+    lo, hi = 10 ** rng[0], 10 ** rng[1]
+    exps = range(math.floor(rng[0]) - 1, math.ceil(rng[1]) + 1)
+    vals = [f * 10.0**e for e in exps for f in (1, 2, 5) if lo <= f * 10.0**e <= hi]
+    if len(vals) < 2:
+        vals = [float(v) for v in np.geomspace(lo, hi, 4)[1:-1]]
+    out["tickvals"] = vals
+    out["ticktext"] = [f"{v:.3g}" for v in vals]
     return out
 
 

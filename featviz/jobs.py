@@ -9,6 +9,7 @@ may cancel it; a cancelled or failed job never blocks other configs. No UI impor
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import threading
 import time
@@ -66,6 +67,9 @@ class JobManager:
         self._runs: OrderedDict[str, Run] = OrderedDict()
         self._memory_bytes = memory_limit() if memory_bytes is None else memory_bytes
         self._use_disk = use_disk
+        self._threads: list[threading.Thread] = []
+        # A training thread still inside torch when the interpreter exits aborts the process.
+        atexit.register(self.shutdown)
 
     def cached(self, cfg: Config) -> Run | None:
         """A finished run from memory or disk, without training."""
@@ -94,8 +98,21 @@ class JobManager:
                 return job
             job = Job(cfg, key, total=cfg.total_steps + (2 if cfg.algo == "paper" else 0))
             self._jobs[key] = job
-        threading.Thread(target=self._work, args=(job,), daemon=True, name=f"featviz-train-{key[:8]}").start()
+        thread = threading.Thread(target=self._work, args=(job,), daemon=True, name=f"featviz-train-{key[:8]}")
+        with self._lock:
+            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
         return job
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Cancel every job and wait for the training threads to end."""
+        with self._lock:
+            jobs, threads = list(self._jobs.values()), list(self._threads)
+        for job in jobs:
+            job.cancel_event.set()
+        deadline = time.monotonic() + timeout
+        for t in threads:
+            t.join(max(0.0, deadline - time.monotonic()))
 
     def cancel(self, key: str) -> None:
         with self._lock:

@@ -60,10 +60,9 @@ if n_shown < run.n_frames:
     )
 
 link = ui.link_for(cfg.to_mapping())
-c1, c2, c3 = st.columns([3, 1, 1], vertical_alignment="bottom")
-with c1:
-    st.markdown("**Copy link** · reproduces exactly this configuration and run:")
-    st.code(link, language=None, wrap_lines=True)
+st.markdown("**Copy link** · reproduces exactly this configuration and run:")
+st.code(link, language=None, wrap_lines=True)
+c2, c3, _ = st.columns([1, 1, 2])
 with c2:
     st.download_button(
         "Download run (.npz)",

@@ -220,10 +220,12 @@ def test_cancel_stops_the_run_and_says_so(monkeypatch):
         at.query_params[k] = v
     at.run()
     assert at.get("progress"), "a long run shows a progress bar"
-    at.button(key="cancel_run").click()
-    at.run()
-    assert any("Training was cancelled" in i.value for i in at.info)
-    assert not at.get("progress") and not at.get("plotly_chart")
     from featviz import ui
 
+    job = ui.manager().job(Config.from_mapping(query(at)).key())
+    at.button(key="cancel_run").click()
+    at.run()
+    assert job.wait(15) and job.state == "cancelled"
+    assert any("Training was cancelled" in i.value for i in at.info)
+    assert not at.get("progress") and not at.get("plotly_chart")
     assert ui.manager().cached(Config.from_mapping(query(at))) is None  # nothing half-done is kept

@@ -428,3 +428,12 @@ def test_figure_html_is_standalone_and_does_not_autoplay(runs, figs):
     html = F.figure_html(figs["line1"])
     assert "Plotly.addFrames" in html
     assert "Plotly.animate(" not in html[-2000:]
+
+
+def test_short_log_axes_label_whole_values():
+    ax = F._log_axis([-0.7, 0.2])
+    assert ax["ticktext"] == ["0.2", "0.5", "1"]
+    assert ax["tickvals"] == pytest.approx([0.2, 0.5, 1.0])
+    narrow = F._log_axis([-2.05, -1.95])  # less than one 1-2-5 step wide
+    assert len(narrow["tickvals"]) == 2 and all(0.0089 < v < 0.0113 for v in narrow["tickvals"])
+    assert "tickvals" not in F._log_axis([-6.0, 1.0]) and F._log_axis([-6.0, 1.0])["dtick"] == 1

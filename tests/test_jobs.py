@@ -130,3 +130,14 @@ def test_quick_runs_do_not_queue_behind_long_ones(tmp_path, monkeypatch):
     for job in (slow, queued):
         mgr.cancel(job.key)
         assert job.wait(15) and job.state == jobs.CANCELLED
+
+
+def test_shutdown_cancels_and_joins_training_threads(tmp_path, monkeypatch):
+    monkeypatch.setenv("FEATVIZ_CACHE_DIR", str(tmp_path))
+    mgr = jobs.JobManager()
+    job = mgr.submit(Config(m=200, d=40, epochs=10, steps=5000, seed=3))
+    while job.state != jobs.RUNNING:
+        time.sleep(0.02)
+    mgr.shutdown(timeout=15)
+    assert job.finished and job.state == jobs.CANCELLED
+    assert not any(t.is_alive() for t in mgr._threads)
