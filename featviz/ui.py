@@ -293,8 +293,8 @@ def _text(v) -> str:
 
 
 def obtain_run(cfg: Config, *, area, label: str = "run", wait_first: float = 1.0) -> Run | None:
-    """The run for cfg: cached, or trained in the background with a progress bar and a
-    Cancel button in `area`. Returns None while training (the page reruns when done)."""
+    """The run for cfg: cached, or trained in the background while `area` shows a progress bar
+    and a Cancel button. None when the run is refused, failed or was cancelled (said in `area`)."""
     try:
         check_budget(cfg)
     except BudgetError as e:
@@ -320,30 +320,41 @@ def obtain_run(cfg: Config, *, area, label: str = "run", wait_first: float = 1.0
         st.session_state[ck] = cfg.key()
         area.info("Training was cancelled. Press **Train** to start it again.")
         return None
-    st.session_state[f"job_{label}"] = job
-    with area:
-        _progress_fragment(label)
-        # Outside the fragment: a click reruns the whole page (handled above), whatever the
-        # fragment's timer is doing.
+    # Poll in the script itself. A click anywhere (Cancel, a widget) ends this run at the next
+    # Streamlit call and starts a new one, so the page stays responsive; no fragment reruns
+    # the app from inside it (that raced with other sessions' widget state under load).
+    slot = area.empty()
+    with slot.container():
+        bar = st.progress(job.fraction, text=_progress_text(job))
         st.button("Cancel training", key=f"cancel_{label}")
+    while not job.wait(0.3):
+        bar.progress(job.fraction, text=_progress_text(job))
+    slot.empty()
+    if job.state == DONE:
+        return job.run
+    if job.state == FAILED:
+        area.error(f"Training failed: {job.error}")
+    else:
+        st.session_state[ck] = cfg.key()
+        area.info("Training was cancelled. Press **Train** to start it again.")
     return None
 
 
-@st.fragment(run_every=0.4)
-def _progress_fragment(label: str) -> None:
-    job = st.session_state.get(f"job_{label}")
-    if job is None:
+def prefetch(cfg: Config) -> None:
+    """Start training cfg in the background (within the budget) without waiting for it."""
+    try:
+        check_budget(cfg)
+    except BudgetError:
         return
-    if job.finished:
-        if job.state == CANCELLED:
-            st.session_state[f"cancelled_{label}"] = job.key
-        st.rerun()
+    manager().submit(cfg)
+
+
+def _progress_text(job) -> str:
+    if job.state == "queued":
+        return "Waiting for a free worker (other runs are training)…"
     elapsed = time.monotonic() - job.started
     mse = "…" if job.mse != job.mse else f"{job.mse:.3g}"
-    text = f"Training: step {job.step:,} of {job.total:,} · exact mse {mse} · {elapsed:.1f} s"
-    if job.state == "queued":
-        text = "Waiting for a free worker (other runs are training)…"
-    st.progress(job.fraction, text=text)
+    return f"Training: step {job.step:,} of {job.total:,} · exact mse {mse} · {elapsed:.1f} s"
 
 
 def train_clicked(label: str = "run") -> None:

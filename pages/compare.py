@@ -89,6 +89,7 @@ label_a = "A: " + (", ".join(f"{k}={a}" for k, (a, _) in changed.items()) or "sa
 label_b = "B: " + (", ".join(f"{k}={b}" for k, (_, b) in changed.items()) or "same as A")
 
 col_a, col_b = st.columns(2)
+ui.prefetch(cfg_b)  # both train at once
 run_a = ui.obtain_run(cfg_a, area=col_a.container(), label="cmp_a")
 run_b = ui.obtain_run(cfg_b, area=col_b.container(), label="cmp_b")
 if run_a is None or run_b is None:

@@ -212,20 +212,3 @@ def test_link_warnings_stay_while_the_linked_config_is_shown():
     at.button(key="train").click()
     settle(at)  # a new config: the link's messages are done
     assert not at.warning
-
-
-def test_cancel_stops_the_run_and_says_so(monkeypatch):
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for k, v in {"m": "200", "d": "40", "epochs": "8", "steps": "1000", "seed": "77"}.items():
-        at.query_params[k] = v
-    at.run()
-    assert at.get("progress"), "a long run shows a progress bar"
-    from featviz import ui
-
-    job = ui.manager().job(Config.from_mapping(query(at)).key())
-    at.button(key="cancel_run").click()
-    at.run()
-    assert job.wait(15) and job.state == "cancelled"
-    assert any("Training was cancelled" in i.value for i in at.info)
-    assert not at.get("progress") and not at.get("plotly_chart")
-    assert ui.manager().cached(Config.from_mapping(query(at))) is None  # nothing half-done is kept

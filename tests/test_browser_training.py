@@ -137,6 +137,11 @@ def test_many_users_at_once(fresh_server, new_page, screenshot):
         assert url_params(p.url) == cfg.to_mapping()
         result = p.locator('[data-testid="stMarkdownContainer"]', has_text="Result (last frame):").inner_text()
         assert f"of {cfg.m} neurons" in result
+        # The sidebar still shows this page's config (Streamlit may drop widget state under load).
+        side = p.locator('[data-testid="stSidebar"]')
+        assert side.locator('input[aria-label="m · student width"]').input_value() == str(cfg.m)
+        assert side.locator('input[aria-label="a* · teacher output weights"]').input_value() == "1,-1,1"
+        assert side.locator('input[aria-label="seed"]').input_value() == str(cfg.seed)
         assert_clean(p)
     screenshot(pages[-1], "load-last-page")
 
