@@ -202,7 +202,7 @@ class Config:
 
     # ---- flat string mapping (URL, CLI, saved runs) ----
     def to_mapping(self) -> dict[str, str]:
-        return {name: _encode(getattr(self, name)) for name in PARAMS}
+        return {name: encode_value(getattr(self, name)) for name in PARAMS}
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, str]) -> Config:
@@ -313,7 +313,8 @@ def _check_planar(angles) -> None:
         )
 
 
-def _encode(value) -> str:
+def encode_value(value) -> str:
+    """A parameter value as the text of the flat mapping (exact for floats)."""
     if isinstance(value, tuple):
         return _join(value)
     if isinstance(value, float):
@@ -408,7 +409,7 @@ def parse_lenient(mapping: Mapping[str, object]) -> tuple[Config, list[str]]:
             if bad is None:
                 break
             if bad != e.param:  # a value the link gave is dropped: say so too
-                dropped = ConfigError(bad, f"consistent with {e.param}, {e.allowed}", _encode(values[bad]))
+                dropped = ConfigError(bad, f"consistent with {e.param}, {e.allowed}", encode_value(values[bad]))
                 messages.append(_message(dropped))
             values.pop(bad)
     return Config(), messages

@@ -358,7 +358,7 @@ def train(
                     if should_stop is not None and should_stop():
                         raise Cancelled(f"cancelled at step {g}")
                     if progress is not None:
-                        progress(g, offset + total_gd, rec.mse_now())
+                        progress(g, offset + total_gd, state.mse())
     run = rec.finish(t0, offset + total_gd, "", diverged=False)
     if progress is not None:
         progress(offset + total_gd, offset + total_gd, float(run.mse[-1]))
@@ -400,13 +400,16 @@ class _Recorder:
         self.state, self.cfg, self._basis = state, cfg, basis
         self.rows: list[tuple] = []
 
+    def _sizes(self) -> tuple[float, ...]:
+        """Largest |entry| of W, a, alpha, beta (NaN if any entry is NaN: torch's max propagates it)."""
+        st = self.state
+        return (float(st.W.abs().max()), float(st.a.abs().max()), abs(st.alpha), float(st.beta.abs().max()))
+
     def finite(self) -> bool:
-        W, a, alpha, beta = self.state.params()
-        return bool(np.isfinite(W).all() and np.isfinite(a).all() and math.isfinite(alpha) and np.isfinite(beta).all())
+        return all(math.isfinite(v) for v in self._sizes())
 
     def problem(self) -> str:
-        st = self.state
-        sizes = (float(st.W.abs().max()), float(st.a.abs().max()), abs(st.alpha), float(st.beta.abs().max()))
+        sizes = self._sizes()
         # Checked one by one: max() silently drops a NaN that is not its first argument.
         if not all(math.isfinite(v) for v in sizes):
             return "the parameters became NaN or infinite"
@@ -414,9 +417,6 @@ class _Recorder:
         if big > BLOWUP:
             return f"the parameters blew up (a weight exceeded {BLOWUP:g})"
         return ""
-
-    def mse_now(self) -> float:
-        return self.state.mse()
 
     def snap(self, step: int, stage: int, lam: float) -> None:
         W, a, alpha, beta = self.state.params()

@@ -124,10 +124,6 @@ class JobManager:
         with self._lock:
             return self._jobs.get(key)
 
-    def active(self) -> int:
-        with self._lock:
-            return sum(not j.finished for j in self._jobs.values())
-
     def _remember(self, key: str, run: Run) -> None:
         with self._lock:
             self._runs[key] = run

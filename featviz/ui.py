@@ -23,9 +23,10 @@ from featviz.config import (
     check_budget,
     default_a_star,
     default_angles,
+    encode_value,
     parse_lenient,
 )
-from featviz.jobs import CANCELLED, DONE, FAILED, JobManager
+from featviz.jobs import DONE, FAILED, QUEUED, JobManager
 from featviz.run import Run
 
 # Steps of the +/- buttons of the float widgets.
@@ -104,10 +105,11 @@ def manager() -> JobManager:
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def _figure_for(key: str, kind: str, _run: Run) -> go.Figure:
+def _animation_for(key: str, _run: Run) -> go.Figure:
+    """Built once per run key (the run itself is not hashed)."""
     from featviz import figures
 
-    return figures.animation_figure(_run) if kind == "animation" else figures.curves_figure(_run)
+    return figures.animation_figure(_run)
 
 
 MAX_SHOWN_POINTS = 40_000  # neuron positions over all frames of one animation (~3 MB of figure)
@@ -119,7 +121,7 @@ def shown(run: Run) -> Run:
 
 
 def animation_figure(run: Run) -> go.Figure:
-    return _figure_for(run.config.key(), "animation", shown(run))
+    return _animation_for(run.config.key(), shown(run))
 
 
 def md(text: str) -> str:
@@ -274,7 +276,7 @@ def config_from_widgets(fallback: Config, prefix: str = "w_", names=None) -> tup
     for name in PARAMS if names is None else names:
         v = values[name]
         if v is not None:
-            mapping[name] = v if isinstance(v, str) else _text(v)
+            mapping[name] = v if isinstance(v, str) else encode_value(v)
     try:
         return Config.from_mapping(mapping), ""
     except ConfigError as e:
@@ -283,13 +285,10 @@ def config_from_widgets(fallback: Config, prefix: str = "w_", names=None) -> tup
         )
 
 
-def _text(v) -> str:
-    if isinstance(v, float):
-        return repr(v)
-    return str(v)
-
-
 # ---- training with progress -------------------------------------------------------------
+
+
+CANCELLED_NOTE = "Training was cancelled. Press **Train** to start it again."
 
 
 def obtain_run(cfg: Config, *, area, label: str = "run", wait_first: float = 1.0) -> Run | None:
@@ -306,37 +305,28 @@ def obtain_run(cfg: Config, *, area, label: str = "run", wait_first: float = 1.0
         mgr.cancel(cfg.key())
         st.session_state[ck] = cfg.key()
     if st.session_state.get(ck) == cfg.key():
-        area.info("Training was cancelled. Press **Train** to start it again.")
+        area.info(CANCELLED_NOTE)
         return None
     job = mgr.submit(cfg)
-    if not job.finished:
-        job.wait(wait_first)  # short runs finish here: no progress bar flashes by
-    if job.state == DONE:
-        return job.run
-    if job.state == FAILED:
-        area.error(f"Training failed: {job.error}")
-        return None
-    if job.state == CANCELLED:
-        st.session_state[ck] = cfg.key()
-        area.info("Training was cancelled. Press **Train** to start it again.")
-        return None
-    # Poll in the script itself. A click anywhere (Cancel, a widget) ends this run at the next
-    # Streamlit call and starts a new one, so the page stays responsive; no fragment reruns
-    # the app from inside it (that raced with other sessions' widget state under load).
-    slot = area.empty()
-    with slot.container():
-        bar = st.progress(job.fraction, text=_progress_text(job))
-        st.button("Cancel training", key=f"cancel_{label}")
-    while not job.wait(0.3):
-        bar.progress(job.fraction, text=_progress_text(job))
-    slot.empty()
+    # Short runs finish within wait_first: no progress bar flashes by.
+    if not job.wait(wait_first):
+        # Poll in the script itself. A click anywhere (Cancel, a widget) ends this run at the next
+        # Streamlit call and starts a new one, so the page stays responsive; no fragment reruns
+        # the app from inside it (that raced with other sessions' widget state under load).
+        slot = area.empty()
+        with slot.container():
+            bar = st.progress(job.fraction, text=_progress_text(job))
+            st.button("Cancel training", key=f"cancel_{label}")
+        while not job.wait(0.3):
+            bar.progress(job.fraction, text=_progress_text(job))
+        slot.empty()
     if job.state == DONE:
         return job.run
     if job.state == FAILED:
         area.error(f"Training failed: {job.error}")
     else:
         st.session_state[ck] = cfg.key()
-        area.info("Training was cancelled. Press **Train** to start it again.")
+        area.info(CANCELLED_NOTE)
     return None
 
 
@@ -350,7 +340,7 @@ def prefetch(cfg: Config) -> None:
 
 
 def _progress_text(job) -> str:
-    if job.state == "queued":
+    if job.state == QUEUED:
         return "Waiting for a free worker (other runs are training)…"
     elapsed = time.monotonic() - job.started
     mse = "…" if job.mse != job.mse else f"{job.mse:.3g}"
