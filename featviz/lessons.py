@@ -9,7 +9,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from featviz.config import Config
-from featviz.exact import INV_SQRT_2PI, kernel
 from featviz.run import STAGE_1, Run
 
 
@@ -32,6 +31,8 @@ class Lesson:
 
 def unfittable_mse(teacher_w: np.ndarray, teacher_a: np.ndarray) -> float:
     """E[f*^2] - (E f*)^2 - |E[x f*]|^2: the mse when every neuron is dead and alpha, beta are optimal."""
+    from featviz.exact import INV_SQRT_2PI, kernel  # imports torch: only when a check needs it
+
     total = float(teacher_a @ kernel(teacher_w) @ teacher_a)
     mean = float(teacher_a.sum() * INV_SQRT_2PI)  # teachers are unit
     lin = 0.5 * teacher_w.T @ teacher_a
