@@ -145,7 +145,10 @@ PLAY_HINT = "▶ Play, or drag the slider: the line above the slider describes t
 
 
 def _default_title(run) -> str:
-    c = run.config
+    return _config_title(run.config)
+
+
+def _config_title(c) -> str:
     extra = f" at {', '.join(f'{a:g}°' for a in c.angles)}" if c.teachers == "planar" and c.k > 1 else ""
     return (
         f"Student neurons and teacher lines: d={c.d}, k={c.k} {c.teachers}{extra}, m={c.m}, "
@@ -186,16 +189,20 @@ class _View:
 
     @property
     def subplot_title(self) -> str:
-        if self.r == 1:
-            return "neurons: along w*₁ vs norm off the teacher line"
-        if self.r <= 3:
-            return f"neurons projected on the {self.r}-D teacher span"
-        return f"neurons: first 3 of {self.r} teacher-span coordinates"
+        return _view_title(self.r)
 
     def axis_titles(self) -> tuple[str, ...]:
         if self.r == 1:
             return ("coordinate along w*₁", "|w⊥| (norm off the line)")
         return tuple(f"u{_sub(i + 1)}" for i in range(self.ndim))
+
+
+def _view_title(r: int) -> str:
+    if r == 1:
+        return "neurons: along w*₁ vs norm off the teacher line"
+    if r <= 3:
+        return f"neurons projected on the {r}-D teacher span"
+    return f"neurons: first 3 of {r} teacher-span coordinates"
 
 
 def _extent(coords: np.ndarray) -> float:
@@ -726,18 +733,23 @@ def _diverged_note(fig: go.Figure, run, *, y: float = 1.0) -> None:
 # ---- public figures -------------------------------------------------------------------
 
 
-def animation_figure(run, *, title: str | None = None, height: int | None = None) -> go.Figure:
-    """One animated figure of a run: neuron view, angle-vs-mass view and training curves.
+def span_rank(cfg) -> int:
+    """Dimension of the teacher span for a config, without building the teachers."""
+    if cfg.k == 1:
+        return 1
+    if cfg.teachers == "planar":
+        return 2
+    return min(cfg.k, cfg.d)
 
-    Panels: the student neurons projected on the teacher span with the teacher lines (left;
-    3-D when the span is 3-D or larger); the angle to the nearest teacher line against the
-    mass (log); mse with lam on a second axis; signed mass captured per teacher with a*_i
-    dashed; neuron counts by fate. The first snapshot is shown; Play or the slider move all
-    panels together. Frames carry only the animated traces (neurons and current-frame markers)
-    and the title line, so the static curves are sent once.
+
+def _animation_layout(
+    r: int, *, flat: bool = False, height: int | None = None
+) -> tuple[go.Figure, bool, tuple[int, int, int]]:
+    """The empty grid of animation_figure for a teacher span of dimension r: (figure, 3-D?, (H, top, bottom)).
+
+    flat: a plain 2-D panel where the neurons' 3-D scene would be.
     """
-    v = _neuron_view(run)
-    three_d = v.ndim == 3
+    three_d = r >= 3 and not flat
     fig = make_subplots(
         rows=2,
         cols=3,
@@ -749,13 +761,51 @@ def animation_figure(run, *, title: str | None = None, height: int | None = None
         horizontal_spacing=0.075,
         vertical_spacing=0.16,
         subplot_titles=(
-            v.subplot_title,
+            _view_title(r),
             "angle to nearest teacher line vs mass",
             "mse (solid) and λ (dashed)",
             "captured mass per teacher (dashed: a*ᵢ)",
             "neurons by fate",
         ),
     )
+    return fig, three_d, (height or 820, 110, 200)
+
+
+def preview_figure(cfg, *, note: str = "Training… the animation appears here when the run is ready.") -> go.Figure:
+    """What the animation's place shows while its run trains: the same empty panels and a note.
+
+    Same grid, titles and height as animation_figure(run of cfg), so the page does not jump when
+    the run arrives, and the browser has loaded plotly.js by then.
+    """
+    # Flat: a 3-D scene costs the browser up to a second to set up (measured with software WebGL),
+    # time better spent on the animation itself.
+    fig, _, (H, top, bottom) = _animation_layout(span_rank(cfg), flat=True)
+    for row, col in ((1, 1), (1, 2), (1, 3), (2, 2), (2, 3)):  # plotly draws only panels with a trace
+        fig.add_trace(go.Scatter(x=[], y=[], hoverinfo="skip", showlegend=False), row=row, col=col)
+    fig.update_xaxes(showticklabels=False, ticks="", showgrid=False)
+    fig.update_yaxes(showticklabels=False, ticks="", showgrid=False)
+    fig.update_layout(
+        template=TEMPLATE,
+        title=_title(_config_title(cfg), note),
+        height=H,
+        margin=dict(t=top, b=bottom, l=60, r=30),
+        showlegend=False,
+    )
+    return fig
+
+
+def animation_figure(run, *, title: str | None = None, height: int | None = None) -> go.Figure:
+    """One animated figure of a run: neuron view, angle-vs-mass view and training curves.
+
+    Panels: the student neurons projected on the teacher span with the teacher lines (left;
+    3-D when the span is 3-D or larger); the angle to the nearest teacher line against the
+    mass (log); mse with lam on a second axis; signed mass captured per teacher with a*_i
+    dashed; neuron counts by fate. The first snapshot is shown; Play or the slider move all
+    panels together. Frames carry only the animated traces (neurons and current-frame markers)
+    and the title line, so the static curves are sent once.
+    """
+    v = _neuron_view(run)
+    fig, three_d, (H, top, bottom) = _animation_layout(v.r, height=height)
     extent = v.extent
     for t in _teacher_traces(run, v, extent):
         fig.add_trace(t, row=1, col=1)
@@ -791,7 +841,6 @@ def animation_figure(run, *, title: str | None = None, height: int | None = None
         )
         for i in range(run.n_frames)
     ]
-    H, top, bottom = height or 820, 110, 200
     labels = [_frame_text(run, i) for i in range(run.n_frames)]
     menus, sliders = _controls(labels, redraw=three_d, y=_below_plots(H, top, bottom, 62))
     fig.update_layout(

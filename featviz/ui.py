@@ -26,7 +26,7 @@ from featviz.config import (
     encode_value,
     parse_lenient,
 )
-from featviz.jobs import DONE, FAILED, QUEUED, JobManager
+from featviz.jobs import DONE, FAILED, QUEUED, JobManager, likely_slow
 from featviz.run import Run
 
 # Steps of the +/- buttons of the float widgets.
@@ -291,9 +291,23 @@ def config_from_widgets(fallback: Config, prefix: str = "w_", names=None) -> tup
 CANCELLED_NOTE = "Training was cancelled. Press **Train** to start it again."
 
 
-def obtain_run(cfg: Config, *, area, label: str = "run", wait_first: float = 1.0) -> Run | None:
+CHART_CONFIG = {"displaylogo": False}
+# Set once a session's page has had a chart: its browser has loaded plotly.js. Before that, a run
+# still training shows the preview so the browser loads plotly.js while the server trains.
+CHARTED = "charted"
+
+
+def obtain_run(
+    cfg: Config, *, area, label: str = "run", wait_first: float = 1.0, figure_slot=None
+) -> Run | None:
     """The run for cfg: cached, or trained in the background while `area` shows a progress bar
-    and a Cancel button. None when the run is refused, failed or was cancelled (said in `area`)."""
+    and a Cancel button. None when the run is refused, failed or was cancelled (said in `area`).
+
+    figure_slot (an st.empty where the page will draw the run's animation): while a run trains
+    that takes about a second or more, or is the session's first chart, the slot shows the
+    animation's empty panels (figures.preview_figure): the page keeps its layout, and the
+    browser loads and sets up plotly.js (a 4.7 MB script) while the server trains.
+    """
     try:
         check_budget(cfg)
     except BudgetError as e:
@@ -307,6 +321,13 @@ def obtain_run(cfg: Config, *, area, label: str = "run", wait_first: float = 1.0
     if st.session_state.get(ck) == cfg.key():
         area.info(CANCELLED_NOTE)
         return None
+    if figure_slot is not None and (likely_slow(cfg) or not st.session_state.get(CHARTED)) and mgr.cached(cfg) is None:
+        # Drawn before the job starts: its first step, importing torch, holds the interpreter.
+        from featviz import figures
+
+        figure_slot.plotly_chart(figures.preview_figure(cfg), theme=None, config=CHART_CONFIG)
+    if figure_slot is not None:
+        st.session_state[CHARTED] = True
     job = mgr.submit(cfg)
     # Short runs finish within wait_first: no progress bar flashes by.
     if not job.wait(wait_first):
@@ -322,6 +343,8 @@ def obtain_run(cfg: Config, *, area, label: str = "run", wait_first: float = 1.0
         slot.empty()
     if job.state == DONE:
         return job.run
+    if figure_slot is not None:
+        figure_slot.empty()
     if job.state == FAILED:
         area.error(f"Training failed: {job.error}")
     else:

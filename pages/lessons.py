@@ -44,19 +44,20 @@ st.markdown(f"**What you should see.** {ui.md(lesson.expect)}")
 st.markdown(f"**Check.** {ui.md(lesson.criterion)}")
 
 status = st.container()
-run = ui.obtain_run(lesson.config, area=status, label="lesson")
+check_box, last_line, figure_slot = st.empty(), st.empty(), st.empty()
+run = ui.obtain_run(lesson.config, area=status, label="lesson", figure_slot=figure_slot)
 if run is None:
     st.stop()
 result = lesson.check(run)
 if result.passed:
-    st.success(f"**Check passed:** {ui.md(result.measured)}", icon=":material/check_circle:")
+    check_box.success(f"**Check passed:** {ui.md(result.measured)}", icon=":material/check_circle:")
 else:
-    st.error(f"**Check failed:** {ui.md(result.measured)}", icon=":material/cancel:")
+    check_box.error(f"**Check failed:** {ui.md(result.measured)}", icon=":material/cancel:")
 if run.status != "ok":
-    st.error(run.message)
+    status.error(run.message)
 
-st.markdown(f"**Last frame:** {frame_summary(run, run.n_frames - 1)}")
-st.plotly_chart(ui.animation_figure(run), theme=None, key=f"lesson_fig_{slug}", config={"displaylogo": False})
+last_line.markdown(f"**Last frame:** {frame_summary(run, run.n_frames - 1)}")
+figure_slot.plotly_chart(ui.animation_figure(run), theme=None, key=f"lesson_fig_{slug}", config=ui.CHART_CONFIG)
 
 c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
 with c1:

@@ -42,16 +42,20 @@ if pending is not None and pending != cfg:
     edited_box.info("Settings changed: press **Train** to run them.")
 
 status = st.container()
-run = ui.obtain_run(cfg, area=status)
+result_line = st.empty()
+figure_slot = st.empty()
+run = ui.obtain_run(cfg, area=status, figure_slot=figure_slot)
 if run is None:
     st.stop()
 
 if run.status != "ok":
-    st.error(run.message)
+    status.error(run.message)
 
 fig = ui.animation_figure(run)
-st.markdown(f"**Result (last frame):** {frame_summary(run, run.n_frames - 1)} · trained in {run.train_seconds:.2f} s")
-st.plotly_chart(fig, theme=None, key="animation", config={"displaylogo": False})
+result_line.markdown(
+    f"**Result (last frame):** {frame_summary(run, run.n_frames - 1)} · trained in {run.train_seconds:.2f} s"
+)
+figure_slot.plotly_chart(fig, theme=None, key="animation", config=ui.CHART_CONFIG)
 n_shown = ui.shown(run).n_frames
 if n_shown < run.n_frames:
     st.caption(

@@ -19,6 +19,7 @@ from browser_support import (
     REPO_ROOT,
     TALL_VIEWPORT,
     assert_clean,
+    figure_texts,
     server_memory_mb,
     url_params,
     wait_for_app,
@@ -75,7 +76,13 @@ def test_progress_cancel_and_other_users_not_blocked(fresh_server, new_page, scr
 
     step3, _ = _progress(long)
     assert step2 < step3 < total, "the long run should still be training"
-    assert long.locator(FIGURE).count() == 0
+    # While it trains, the animation's place shows the empty panels and says so; no slider yet.
+    assert long.locator(FIGURE).count() == 1
+    assert long.locator(FIGURE).first.is_visible()
+    texts = figure_texts(long)
+    assert texts["slider"] is None, texts
+    assert "m=200" in texts["titles"][0] and texts["titles"][1].startswith("Training…"), texts
+    assert long.locator(f"{FIGURE} canvas").count() == 0  # flat panels: no WebGL set-up yet
     screenshot(long, "training-progress")
 
     from playwright.sync_api import TimeoutError as PlaywrightTimeout

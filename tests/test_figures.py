@@ -437,3 +437,43 @@ def test_short_log_axes_label_whole_values():
     narrow = F._log_axis([-2.05, -1.95])  # less than one 1-2-5 step wide
     assert len(narrow["tickvals"]) == 2 and all(0.0089 < v < 0.0113 for v in narrow["tickvals"])
     assert "tickvals" not in F._log_axis([-6.0, 1.0]) and F._log_axis([-6.0, 1.0])["dtick"] == 1
+
+
+SPANS = {
+    **SHAPES,
+    "planar3": SMALL.replace(k=3, teachers="planar", angles=(0.0, 50.0, 110.0)),
+    "random4": SMALL.replace(k=4, d=8, teachers="random", sep=30.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SPANS))
+def test_span_rank_is_the_trained_runs_span(name):
+    cfg = SPANS[name]
+    assert F.span_rank(cfg) == train(cfg.replace(steps=1, epochs=1)).basis.shape[0]
+
+
+def _panels(fig) -> list[tuple[float, ...]]:
+    """Every panel's (x0, x1, y0, y1) on the paper, 2-D axes and 3-D scenes alike."""
+    lay = fig.to_plotly_json()["layout"]
+    out = []
+    for name, ax in lay.items():
+        if name.startswith("scene"):
+            out.append((*ax["domain"]["x"], *ax["domain"]["y"]))
+        elif name.startswith("xaxis"):
+            y = lay["yaxis" + ax["anchor"][1:]]
+            out.append((*ax["domain"], *y["domain"]))
+    return sorted(tuple(round(v, 6) for v in p) for p in out)
+
+
+@pytest.mark.parametrize("name", sorted(SHAPES))
+def test_preview_has_the_animations_grid_titles_and_height_and_no_data(name, figs):
+    """The empty panels shown while a run trains sit where the animation's will be."""
+    fig, prev = figs[name], F.preview_figure(SHAPES[name])
+    assert prev.layout.height == fig.layout.height
+    assert prev.layout.margin == fig.layout.margin
+    assert [a.text for a in prev.layout.annotations] == [a.text for a in fig.layout.annotations][:5]
+    assert prev.layout.title.text == fig.layout.title.text  # the config in words
+    assert prev.layout.title.subtitle.text.startswith("Training…")
+    assert _panels(prev) == _panels(fig)
+    assert all(len(t.x) == 0 for t in prev.data) and len(prev.frames) == 0 and not prev.layout.sliders
+    assert "scene" not in prev.to_plotly_json()["layout"]  # flat: no 3-D set-up in the browser
