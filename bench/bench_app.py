@@ -1,23 +1,32 @@
-"""App benchmark: time to a visible figure in a real browser, figure payload, many users at once.
+"""App benchmark: time to a drawn animation in a real browser, figure payload, many users at once.
 
-    python bench/bench_app.py [--users 8]
+    python bench/bench_app.py [--repeat 3] [--users 8]
 
-Starts a fresh ``streamlit run app.py`` with an empty cache (the browser tests' harness,
+Starts ``streamlit run app.py`` with an empty cache (the browser tests' harness,
 tests/browser_support.py) and drives Debian's Chromium (/usr/bin/chromium) with Playwright.
-Prints a Markdown table:
+Prints Markdown tables.
 
-- cold link: a new browser context opens the default Playground link on the new server; time
-  from ``page.goto`` to a visible ``.js-plotly-plot`` (server imports, trains, sends the figure;
-  the browser loads plotly.js and draws it);
-- cached revisit: the same link in another new context (the run is cached in the server);
-- cached revisit in the same page: the browser keeps plotly.js compiled, so the difference to
-  the row above is the browser's share;
-- figure payload: ``len(animation_figure(train(Config())).to_json())`` in this process;
-- N users at once: N new contexts, each on its own link (different seeds and widths, runs not
-  cached), every navigation started before any is awaited; wall time until every figure is
-  visible, when the last page showed its result line (the server's share), the server's CPU
-  time meanwhile (the rest of the machine's CPU went to the browser), and the server
-  process's peak resident memory (VmHWM of /proc/<pid>/status) over its whole life.
+Times are taken inside the page: ``performance.now()`` (milliseconds since the navigation
+started) when, in an animation frame, the animation's neuron traces and slider are drawn. The
+same page also records when the result line appeared (the server answered) and when the
+chart element was first on the page (the browser had loaded plotly.js). Scenarios:
+
+- fresh server: a new server process (nothing imported, empty cache), first visit of a new
+  browser context to the default Playground link;
+- new config: the server is running and has trained other configs; a link with a seed not
+  trained before, in a new browser context;
+- cached, new context: the same link again in a new browser context (a browser that has never
+  loaded the app's files: it loads and compiles Streamlit's 4.7 MB plotly.js chunk again);
+- cached, new tab: a new tab of a browser context that has shown the app before (its files are
+  in the browser's cache);
+- cached, reload: the same tab loads the link again;
+- cached, in the app: the page is open; the sidebar's m is set to a value whose run is cached
+  and Train is pressed; time from the click to the new animation drawn (no page load).
+
+Each scenario runs ``--repeat`` times; the table gives the median and the range. Also: the
+default figure's payload, and N users at once (N new contexts, each on its own link, runs not
+cached, every navigation started before any is awaited): wall time until every figure is
+visible, the server's CPU time meanwhile, and its peak resident memory.
 
 Run it when the machine is otherwise quiet (``uptime``): the browser and the server share the
 CPU. It is not a test; nothing is asserted.
@@ -28,6 +37,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import statistics
 import sys
 import tempfile
 import time
@@ -43,6 +53,7 @@ from browser_support import (  # noqa: E402
     CHROMIUM_ARGS,
     FIGURE,
     FIGURE_TIMEOUT_MS,
+    VIEWPORT,
     open_page,
     server_memory_mb,
     streamlit_server,
@@ -50,6 +61,30 @@ from browser_support import (  # noqa: E402
 )
 
 RESULT = "Result (last frame):"
+ANIMATION = f"{FIGURE} .slider-group"  # the animation is drawn (the preview shown while training has no slider)
+M_LABEL = "m · student width"
+
+# Marks in page time (performance.now(), ms): "result" (the result line is on the page),
+# "chart" (a chart element: plotly.js is loaded), "drawn" (an animation frame after the
+# animation's traces and slider exist). window.__fv_title: the drawn animation's title.
+MARKS = """
+window.__fv = {};
+const fvMark = (k) => { if (!(k in window.__fv)) window.__fv[k] = performance.now(); };
+new MutationObserver(() => {
+  if ([...document.querySelectorAll('strong')].some((e) => e.textContent.startsWith('Result'))) fvMark('result');
+  if (document.querySelector('[data-testid="stPlotlyChart"]')) fvMark('chart');
+}).observe(document, { subtree: true, childList: true });
+const fvLoop = () => {
+  const plot = document.querySelector('.js-plotly-plot');
+  if (plot && plot.querySelector('.slider-group') && plot.querySelector('.scatterlayer .trace, .gl-container canvas')) {
+    fvMark('drawn');
+    const t = plot.querySelector('.g-gtitle');
+    window.__fv_title = t ? t.textContent : '';
+  }
+  requestAnimationFrame(fvLoop);
+};
+requestAnimationFrame(fvLoop);
+"""
 
 
 def cpu_seconds(pid: int) -> float:
@@ -58,13 +93,34 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def time_to_figure(page, url: str) -> float:
-    t0 = time.monotonic()
+def marked_context(browser):
+    page = open_page(browser)
+    page.context.add_init_script(MARKS)
+    return page
+
+
+def visit(page, url: str) -> dict[str, float]:
+    """Load url in page; the page's marks in seconds since its navigation started."""
     page.goto(url)
-    page.locator(FIGURE).first.wait_for(state="visible", timeout=FIGURE_TIMEOUT_MS)
-    elapsed = time.monotonic() - t0
+    page.wait_for_function("window.__fv && 'drawn' in window.__fv", timeout=FIGURE_TIMEOUT_MS, polling=100)
     wait_for_app(page, timeout_ms=FIGURE_TIMEOUT_MS)
-    return elapsed
+    return {k: v / 1000 for k, v in page.evaluate("window.__fv").items()}
+
+
+def in_app_switch(page, m: int) -> float:
+    """Seconds from pressing Train with the sidebar's m set to m until that animation is drawn."""
+    side = page.get_by_test_id("stSidebar")
+    box = side.locator(f'input[aria-label="{M_LABEL}"]')
+    box.fill(str(m))
+    box.press("Enter")
+    wait_for_app(page)
+    page.evaluate("window.__fv_title = ''")
+    t0 = page.evaluate("performance.now()")
+    side.get_by_role("button", name="Train").click()
+    page.wait_for_function(f"(window.__fv_title || '').includes('m={m},')", timeout=FIGURE_TIMEOUT_MS, polling="raf")
+    t1 = page.evaluate("performance.now()")
+    wait_for_app(page)
+    return (t1 - t0) / 1000
 
 
 def many_users(browser, base: str, users: int) -> dict:
@@ -79,7 +135,7 @@ def many_users(browser, base: str, users: int) -> dict:
         for i, p in enumerate(pages):
             if i not in answered and p.get_by_text(RESULT).count():
                 answered[i] = time.monotonic() - t0
-            if i not in shown and p.locator(FIGURE).count() and p.locator(FIGURE).first.is_visible():
+            if i not in shown and p.locator(ANIMATION).count():
                 shown[i] = time.monotonic() - t0
         time.sleep(0.1)
     wall = time.monotonic() - t0
@@ -104,66 +160,113 @@ def payload() -> tuple[int, float, float]:
     return size, t1 - t0, time.monotonic() - t1
 
 
+def summary(values: list[float]) -> str:
+    if len(values) == 1:
+        return f"{values[0]:.2f}"
+    return f"{statistics.median(values):.2f} ({min(values):.2f}–{max(values):.2f})"
+
+
+def browser_rows(pw, repeat: int) -> list[tuple[str, dict[str, list[float]]]]:
+    """Per scenario, the marks of each repetition."""
+    scenarios: dict[str, dict[str, list[float]]] = {}
+
+    def add(name: str, marks: dict[str, float]) -> None:
+        row = scenarios.setdefault(name, {"result": [], "chart": [], "drawn": []})
+        for k in row:
+            row[k].append(marks.get(k, float("nan")))
+
+    browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    try:
+        for r in range(repeat):
+            with tempfile.TemporaryDirectory(prefix="featviz-bench-") as tmp:
+                tmp = Path(tmp)
+                (tmp / "cache").mkdir()
+                with streamlit_server(APP, tmp / "cache", tmp / "streamlit.log") as base:
+                    page = marked_context(browser)
+                    add("fresh server: first visit, default link", visit(page, base + "/"))
+                    page.context.close()
+
+                    page = marked_context(browser)
+                    add("new config, running server, new context", visit(page, base + f"/?seed={100 + r}"))
+                    page.context.close()
+
+                    page = marked_context(browser)
+                    add("cached run, new browser context", visit(page, base + "/"))
+                    tab = page.context.new_page()
+                    tab.set_viewport_size(VIEWPORT)
+                    add("cached run, new tab of a browser that has shown the app", visit(tab, base + "/"))
+                    add("cached run, same tab reloads the link", visit(tab, base + "/"))
+                    visit(tab, base + "/?m=20")  # trains m=20 (cached from here on), back to m=30 below
+                    visit(tab, base + "/")
+                    seconds = in_app_switch(tab, 20)
+                    add("cached run, in the app: set m, press Train (from the click)", {"drawn": seconds})
+                    page.context.close()
+    finally:
+        browser.close()
+    return list(scenarios.items())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=3, help="repetitions of each scenario (default 3)")
     parser.add_argument("--users", type=int, default=8, help="pages opened at once (default 8)")
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
 
     load_before = os.getloadavg()
-    rows: list[tuple[str, str]] = []
-    with tempfile.TemporaryDirectory(prefix="featviz-bench-") as tmp:
-        tmp = Path(tmp)
-        (tmp / "cache").mkdir()
-        with streamlit_server(APP, tmp / "cache", tmp / "streamlit.log") as base, sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            try:
-                idle = server_memory_mb(base)
-                cold_page = open_page(browser)
-                cold = time_to_figure(cold_page, base + "/")
-                after_cold = server_memory_mb(base)
-                cold_page.context.close()
-
-                cached_page = open_page(browser)
-                cached = time_to_figure(cached_page, base + "/")
-                same_page = time_to_figure(cached_page, base + "/")
-                cached_page.context.close()
-
-                cpu0 = cpu_seconds(base.pid)
-                load = many_users(browser, base, args.users)
-                load["server_cpu"] = cpu_seconds(base.pid) - cpu0
-                peak = server_memory_mb(base)
-            finally:
-                browser.close()
+    with sync_playwright() as pw:
+        timings = browser_rows(pw, args.repeat)
+        with tempfile.TemporaryDirectory(prefix="featviz-bench-") as tmp:
+            tmp = Path(tmp)
+            (tmp / "cache").mkdir()
+            with streamlit_server(APP, tmp / "cache", tmp / "streamlit.log") as base:
+                browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+                try:
+                    idle = server_memory_mb(base)
+                    warm = open_page(browser)
+                    warm.goto(base + "/")
+                    warm.locator(ANIMATION).first.wait_for(state="attached", timeout=FIGURE_TIMEOUT_MS)
+                    wait_for_app(warm, timeout_ms=FIGURE_TIMEOUT_MS)
+                    after_first = server_memory_mb(base)
+                    warm.context.close()
+                    cpu0 = cpu_seconds(base.pid)
+                    load = many_users(browser, base, args.users)
+                    load["server_cpu"] = cpu_seconds(base.pid) - cpu0
+                    peak = server_memory_mb(base)
+                finally:
+                    browser.close()
     size, train_s, figure_s = payload()
+    load_after = os.getloadavg()
 
-    rows += [
-        ("cold link → visible figure (default Playground link, fresh server, empty cache)", f"{cold:.2f} s"),
-        ("cached revisit → visible figure (new browser context)", f"{cached:.2f} s"),
-        ("cached revisit → visible figure (same browser page)", f"{same_page:.2f} s"),
+    print(
+        f"featviz app benchmark · {time.strftime('%Y-%m-%d %H:%M')} · {os.cpu_count()} CPUs · "
+        f"Python {platform.python_version()} · load average {load_before[0]:.2f} before, "
+        f"{load_after[0]:.2f} after · {args.repeat} repetitions: median (min–max), seconds\n"
+    )
+    print("| scenario | animation drawn | result line shown | plotly.js loaded (chart element) |")
+    print("| --- | --- | --- | --- |")
+    for name, marks in timings:
+        cells = [summary(marks[k]) if all(v == v for v in marks[k]) else "–" for k in ("drawn", "result", "chart")]
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    rows = [
         (
             "figure payload, default config (`animation_figure(train(Config())).to_json()`)",
             f"{size / 1e3:.0f} kB (train {train_s:.2f} s, figure {figure_s:.2f} s)",
         ),
-        (f"{args.users} users at once → every figure visible (wall)", f"{load['wall']:.1f} s"),
+        (f"{args.users} users at once → every animation drawn (wall)", f"{load['wall']:.1f} s"),
         (
-            f"{args.users} users at once → first figure / last result line",
+            f"{args.users} users at once → first animation / last result line",
             f"{load['first']:.1f} s / {load['last_result']:.1f} s",
         ),
         (
             f"{args.users} users at once → server CPU time / CPU time available (wall × CPUs)",
             f"{load['server_cpu']:.1f} s / {load['wall'] * (os.cpu_count() or 1):.0f} s",
         ),
-        ("server resident memory: idle / after the cold link", f"{idle['rss']:.0f} MB / {after_cold['rss']:.0f} MB"),
+        ("server resident memory: idle / after the first visit", f"{idle['rss']:.0f} MB / {after_first['rss']:.0f} MB"),
         (f"server peak memory (VmHWM) after {args.users} users", f"{peak['peak']:.0f} MB"),
     ]
-    load_after = os.getloadavg()
-    print(
-        f"featviz app benchmark · {time.strftime('%Y-%m-%d %H:%M')} · {os.cpu_count()} CPUs · "
-        f"Python {platform.python_version()} · load average {load_before[0]:.2f} before, "
-        f"{load_after[0]:.2f} after\n"
-    )
+    print()
     print("| measure | value |")
     print("| --- | --- |")
     for name, value in rows:

@@ -297,9 +297,7 @@ CHART_CONFIG = {"displaylogo": False}
 CHARTED = "charted"
 
 
-def obtain_run(
-    cfg: Config, *, area, label: str = "run", wait_first: float = 1.0, figure_slot=None
-) -> Run | None:
+def obtain_run(cfg: Config, *, area, label: str = "run", wait_first: float = 1.0, figure_slot=None) -> Run | None:
     """The run for cfg: cached, or trained in the background while `area` shows a progress bar
     and a Cancel button. None when the run is refused, failed or was cancelled (said in `area`).
 
