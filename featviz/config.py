@@ -251,7 +251,13 @@ class Config:
 
     @property
     def total_steps(self) -> int:
+        """Gradient descent steps: epochs x steps."""
         return self.epochs * self.steps
+
+    @property
+    def stage_steps(self) -> int:
+        """Steps recorded before gradient descent: the paper algorithm's stages 1 and 2."""
+        return 2 if self.algo == "paper" else 0
 
 
 def max_random_sep(d: int, k: int) -> float:

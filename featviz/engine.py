@@ -316,12 +316,11 @@ def train(
 
     rec = _Recorder(state, cfg, basis)
     total_gd = cfg.total_steps
-    offset = 0
+    offset = cfg.stage_steps  # the paper's stages 1 and 2 are steps 1 and 2
     # A diverging run overflows on its way to the blow-up check: that is reported, not warned.
     with torch.inference_mode(), _single_thread(), np.errstate(all="ignore"):
         rec.snap(0, STAGE_INIT, cfg.lam)
         if cfg.algo == "paper":
-            offset = 2
             eta = cfg.eta1 / cfg.init
             # Stage 1: fit alpha, beta (the target's 0th and 1st order parts), then one step
             # on W with weight decay 1/eta: W <- W - eta (grad + W / eta) = -eta grad_W L.

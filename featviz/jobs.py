@@ -114,7 +114,7 @@ class JobManager:
             job = self._jobs.get(key)
             if job is not None and not job.finished:
                 return job
-            job = Job(cfg, key, total=cfg.total_steps + (2 if cfg.algo == "paper" else 0))
+            job = Job(cfg, key, total=cfg.stage_steps + cfg.total_steps)
             self._jobs[key] = job
         thread = threading.Thread(target=self._work, args=(job,), daemon=True, name=f"featviz-train-{key[:8]}")
         with self._lock:

@@ -141,3 +141,15 @@ def test_shutdown_cancels_and_joins_training_threads(tmp_path, monkeypatch):
     mgr.shutdown(timeout=15)
     assert job.finished and job.state == jobs.CANCELLED
     assert not any(t.is_alive() for t in mgr._threads)
+
+
+@pytest.mark.parametrize("algo", ["gd", "paper"])
+def test_progress_total_is_the_runs_last_step(tmp_path, monkeypatch, algo):
+    """The progress bar's total counts the paper's two stage steps, as the recorded run does."""
+    monkeypatch.setenv("FEATVIZ_CACHE_DIR", str(tmp_path))
+    cfg = small(algo=algo)
+    job = jobs.JobManager(use_disk=False).submit(cfg)
+    total = job.total
+    assert job.wait(60) and job.state == jobs.DONE
+    assert total == int(job.run.step[-1]) == cfg.total_steps + (2 if algo == "paper" else 0)
+    assert job.step == total
