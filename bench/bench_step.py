@@ -3,10 +3,10 @@
 Run by hand from the repo root: `python bench/bench_step.py` (about a minute). Prints a
 Markdown table. Each number is the median over several repeats of a timed block of steps.
 
-  engine      engine.PopulationState.step as engine.train runs it: exact population gradient,
-              in place, one thread; below engine.NUMPY_BELOW (m*(m+k)) on NumPy views of the
-              torch buffers, above it in torch
-  engine-torch  the same step forced onto the torch kernel (to show why small sizes use NumPy)
+  engine      the state engine.train uses (engine.new_state): exact population gradient, in
+              place; below engine.NUMPY_BELOW (m*(m+k)) engine.NumpyState, above it
+              torch_state.PopulationState on one torch thread
+  engine-torch  torch_state.PopulationState at every size (to show why small sizes use NumPy)
   numpy       featviz.exact.mse_and_grad on numpy arrays (the same formula) plus the update
   mc-autograd torch autograd of the empirical mse on n = 10^4 fixed Gaussian samples
               plus the update, threads as engine.train sets them for data=samples
@@ -62,16 +62,16 @@ def time_per_step(step, *, target_s: float = 0.25, repeats: int = 7) -> float:
 
 def bench_engine(d: int, m: int) -> tuple[float, int]:
     _, tw, ta, w, a, _ = problem(d, m)
-    state = engine.PopulationState(w, a, tw, ta)
-    with torch.inference_mode(), engine._single_thread():
-        return time_per_step(lambda: state.step(LR, LAM)), torch.get_num_threads()
+    state = engine.new_state(Config(d=d, m=m), w, a, tw, ta, np.random.default_rng(0))
+    with state.running():
+        sec = time_per_step(lambda: state.step(LR, LAM))
+        return sec, (0 if isinstance(state, engine.NumpyState) else torch.get_num_threads())
 
 
 def bench_engine_torch(d: int, m: int) -> tuple[float, int]:
     _, tw, ta, w, a, _ = problem(d, m)
     state = engine.PopulationState(w, a, tw, ta)
-    state._np = None  # the torch kernel, whatever the size
-    with torch.inference_mode(), engine._single_thread():
+    with state.running():
         return time_per_step(lambda: state.step(LR, LAM)), torch.get_num_threads()
 
 

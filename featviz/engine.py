@@ -2,26 +2,26 @@
 
 ``train(cfg)`` is a pure function of the config: explicit seeded generators, no globals,
 no printing. Progress goes through a callback; cancellation through a callable.
-The population objective uses the closed form of ``featviz.exact`` in float64 torch with
-hand-written in-place updates (torch's per-op overhead dominates at small sizes, so the
-step is written with as few ops as possible).
+The population objective uses the closed form of ``featviz.exact`` in float64 with
+hand-written in-place updates: in NumPy for small problems (``NumpyState``; such runs never
+import torch, which takes about 2 s), in torch above ``NUMPY_BELOW`` and for sampled data
+(``featviz.torch_state``; torch's per-op overhead dominates at small sizes, so its step is
+written with as few ops as possible).
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
-import threading
 import time
 from collections.abc import Callable
 
 import numpy as np
-import torch
 
 from featviz import exact
 from featviz.config import Config, ConfigError, max_random_sep
 from featviz.run import STAGE_1, STAGE_2, STAGE_3, STAGE_GD, STAGE_INIT, Run
 
-DTYPE = torch.float64
 BLOWUP = 1e6  # a parameter this large means gradient descent diverged
 CHECK_EVERY = 25  # steps between divergence checks (a check costs a few ops)
 INV_SQRT_2PI = exact.INV_SQRT_2PI
@@ -104,17 +104,17 @@ def snapshot_steps(first: int, last: int, frames: int) -> np.ndarray:
 # ---- objectives -----------------------------------------------------------------------
 
 
-# Below this m*(m+k) a gradient step runs on NumPy views of the torch buffers: at such sizes
-# torch's per-op dispatch (about 2.7 us an op here, against about 1 us for NumPy) dominates and
-# NumPy is faster (bench/bench_step.py); above it torch's kernels win.
+# Below this m*(m+k) population runs train in NumPy (NumpyState): at such sizes torch's per-op
+# dispatch (about 2.7 us an op here, against about 1 us for NumPy) dominates and NumPy is faster
+# (bench/bench_step.py); above it torch's kernels win (torch_state.PopulationState).
 NUMPY_BELOW = 6000
 
 
 def _numpy_step(U, c, m, beta, alpha, lr, lam):
-    """One in-place gradient step on NumPy arrays sharing memory with PopulationState's tensors.
+    """One in-place gradient step on NumpyState's arrays.
 
-    The same formulas as PopulationState.grads() (and exact.mse_and_grad), fused with the update;
-    returns the new alpha.
+    The same formulas as torch_state.PopulationState.grads() (and exact.mse_and_grad), fused
+    with the update; returns the new alpha.
     """
     W, a = U[:m], c[:m]
     norms = np.sqrt(np.einsum("ij,ij->i", U, U))
@@ -151,72 +151,10 @@ def _numpy_step(U, c, m, beta, alpha, lr, lam):
     return alpha - lr * (2.0 * alpha + 2.0 * csum)
 
 
-class PopulationState:
-    """Exact population objective. U (P,d) = [W; W*], c (P,) = [a; -a*]; the student rows
-    are views W = U[:m], a = c[:m] updated in place. alpha is a Python float."""
-
-    def __init__(self, w, a, teacher_w, teacher_a):
-        self.m = w.shape[0]
-        self.U = torch.tensor(np.concatenate([w, teacher_w]), dtype=DTYPE)
-        self.c = torch.tensor(np.concatenate([a, -teacher_a]), dtype=DTYPE)
-        self.W, self.a = self.U[: self.m], self.c[: self.m]
-        self.alpha = 0.0
-        self.beta = torch.zeros(w.shape[1], dtype=DTYPE)
-        self.teacher_w, self.teacher_a = teacher_w, teacher_a
-        # NumPy views of the same memory for the small-problem kernel (see NUMPY_BELOW).
-        small = self.m * (self.m + teacher_w.shape[0]) < NUMPY_BELOW
-        self._np = (self.U.numpy(), self.c.numpy(), self.beta.numpy()) if small else None
-
-    def grads(self):
-        """(gW, ga, galpha, gbeta) of the exact mse; see exact.mse_and_grad for the math."""
-        U, c, m, W, a, beta = self.U, self.c, self.m, self.W, self.a, self.beta
-        norms = torch.linalg.vector_norm(U, dim=1)
-        # Zero rows stay zero, and so do rows so small that their norm underflowed to 0
-        # (dividing those by a tiny floor made huge "unit" vectors and revived dead neurons).
-        unit = U / torch.where(norms > 0, norms, 1.0).unsqueeze(1)
-        um = unit[:m]
-        C = (um @ unit.T).clamp_(-1.0, 1.0)  # (m,P) cosines
-        A = torch.arccos(C).neg_().add_(math.pi)  # pi - t
-        S = torch.sin(A)  # sin t
-        cnp = c * norms / math.pi
-        Scnp = S @ cnp  # (m,)
-        k1 = 2.0 * self.alpha * INV_SQRT_2PI
-        # gW_j = a_j (sum_q c_q ((pi - t) u_q + |u_q| sin t u_j/|u_j|) / pi + k1 u_j/|u_j| + beta)
-        gW = torch.addmm(beta, A * c, U, alpha=1.0 / math.pi)
-        coef = Scnp + k1
-        gW.addcmul_(um, coef.unsqueeze(1)).mul_(a.unsqueeze(1))
-        # ga_j = |u_j| (k1 + sum_q c_q |u_q| h(s_jq) / pi) + u_j . beta
-        ga = torch.addmv(coef, C * A, cnp).mul_(norms[:m])
-        ga = torch.addmv(ga, W, beta)
-        csum = float(cnp.sum()) * math.pi * INV_SQRT_2PI
-        galpha = 2.0 * self.alpha + 2.0 * csum
-        gbeta = torch.add(c @ U, beta, alpha=2.0)
-        return gW, ga, galpha, gbeta
-
-    def step(self, lr: float, lam: float) -> None:
-        if self._np is not None:
-            U, c, beta = self._np
-            self.alpha = float(_numpy_step(U, c, self.m, beta, self.alpha, lr, lam))
-            return
-        gW, ga, galpha, gbeta = self.grads()
-        shrink = 1.0 - lr * lam
-        self.W.mul_(shrink).sub_(gW, alpha=lr)
-        self.a.mul_(shrink).sub_(ga, alpha=lr)
-        self.alpha -= lr * galpha
-        self.beta.sub_(gbeta, alpha=lr)
-
-    def params(self):
-        return self.W.numpy().copy(), self.a.numpy().copy(), float(self.alpha), self.beta.numpy().copy()
-
-    def set_params(self, w=None, a=None, alpha=None, beta=None):
-        if w is not None:
-            self.W.copy_(torch.as_tensor(w, dtype=DTYPE))
-        if a is not None:
-            self.a.copy_(torch.as_tensor(a, dtype=DTYPE))
-        if alpha is not None:
-            self.alpha = float(alpha)
-        if beta is not None:
-            self.beta.copy_(torch.as_tensor(beta, dtype=DTYPE))
+class _Population:
+    """What the population states share (on NumPy copies of the parameters): the exact mse, the
+    optimal alpha and beta, and the feature moments of the paper's stage 2. A state also has
+    W, a, alpha, beta, teacher_w, teacher_a and params, set_params, grads, step, sizes, running."""
 
     def train_loss(self) -> float:
         return self.mse()
@@ -233,7 +171,7 @@ class PopulationState:
 
     def feature_moments(self):
         """Gram matrix G and target moments b of the features [1, x, relu(w_j.x)]."""
-        w = self.W.numpy()
+        w = self.params()[0]
         d, m = w.shape[1], w.shape[0]
         tw, ta = self.teacher_w, self.teacher_a
         wn = np.linalg.norm(w, axis=1)
@@ -248,43 +186,85 @@ class PopulationState:
         return G, b
 
 
-class SampleState(PopulationState):
-    """Empirical loss on n fixed points; the exact population mse is still reported."""
+class NumpyState(_Population):
+    """Exact population objective on NumPy arrays, for small problems (m*(m+k) < NUMPY_BELOW).
+    U (P,d) = [W; W*], c (P,) = [a; -a*]; the student rows are views W = U[:m], a = c[:m]
+    updated in place. alpha is a Python float."""
 
-    def __init__(self, w, a, teacher_w, teacher_a, X):
-        super().__init__(w, a, teacher_w, teacher_a)
-        self._np = None  # the NumPy kernel is for the population loss only
-        self.X = torch.tensor(X, dtype=DTYPE)
-        self.y = torch.relu(self.X @ torch.tensor(teacher_w.T, dtype=DTYPE)) @ torch.tensor(teacher_a, dtype=DTYPE)
-
-    def _residual(self):
-        pre = self.X @ self.W.T  # (n,m)
-        act = torch.relu(pre)
-        r = act @ self.a + self.X @ self.beta + self.alpha - self.y
-        return pre, act, r
+    def __init__(self, w, a, teacher_w, teacher_a):
+        self.m = w.shape[0]
+        self.U = np.concatenate([w, teacher_w]).astype(np.float64)
+        self.c = np.concatenate([a, -teacher_a]).astype(np.float64)
+        self.W, self.a = self.U[: self.m], self.c[: self.m]
+        self.alpha = 0.0
+        self.beta = np.zeros(w.shape[1])
+        self.teacher_w, self.teacher_a = teacher_w, teacher_a
 
     def grads(self):
-        pre, act, r = self._residual()
-        g = r * (2.0 / r.shape[0])  # d(mean r^2)/dr
-        ga = act.T @ g
-        gW = ((pre > 0).to(DTYPE) * g.unsqueeze(1) * self.a).T @ self.X
-        return gW, ga, float(g.sum()), self.X.T @ g
+        """(gW, ga, galpha, gbeta) of the exact mse (exact.mse_and_grad)."""
+        _, gW, ga, galpha, gbeta = exact.mse_and_grad(
+            self.W, self.a, self.alpha, self.beta, self.teacher_w, self.teacher_a, with_value=False
+        )
+        return gW, ga, float(galpha), gbeta
 
-    def train_loss(self) -> float:
-        _, _, r = self._residual()
-        return float((r * r).mean())
+    def step(self, lr: float, lam: float) -> None:
+        self.alpha = float(_numpy_step(self.U, self.c, self.m, self.beta, self.alpha, lr, lam))
 
-    def fit_linear(self) -> None:
-        _, act, _ = self._residual()
-        target = self.y - act @ self.a
-        Z = torch.cat([torch.ones(self.X.shape[0], 1, dtype=DTYPE), self.X], 1)
-        sol = torch.linalg.lstsq(Z, target.unsqueeze(1)).solution[:, 0]
-        self.set_params(alpha=float(sol[0]), beta=sol[1:])
+    def params(self):
+        return self.W.copy(), self.a.copy(), float(self.alpha), self.beta.copy()
 
-    def feature_moments(self):
-        n = self.X.shape[0]
-        Phi = torch.cat([torch.ones(n, 1, dtype=DTYPE), self.X, torch.relu(self.X @ self.W.T)], 1)
-        return (Phi.T @ Phi / n).numpy(), (Phi.T @ self.y / n).numpy()
+    def set_params(self, w=None, a=None, alpha=None, beta=None):
+        if w is not None:
+            self.W[...] = w
+        if a is not None:
+            self.a[...] = a
+        if alpha is not None:
+            self.alpha = float(alpha)
+        if beta is not None:
+            self.beta[...] = beta
+
+    def sizes(self) -> tuple[float, ...]:
+        """Largest |entry| of W, a, alpha, beta (NaN if any entry is NaN: NumPy's max propagates it)."""
+        return (
+            float(np.abs(self.W).max()),
+            float(np.abs(self.a).max()),
+            abs(self.alpha),
+            float(np.abs(self.beta).max()),
+        )
+
+    def running(self) -> contextlib.nullcontext:
+        """The context training runs in (nothing to set for NumPy)."""
+        return contextlib.nullcontext()
+
+
+def needs_torch(cfg: Config) -> bool:
+    """False for the small population problems that train in NumPy."""
+    return cfg.data == "samples" or cfg.m * (cfg.m + cfg.k) >= NUMPY_BELOW
+
+
+def new_state(cfg: Config, w, a, teacher_w, teacher_a, rng: np.random.Generator):
+    """The state train() uses for cfg: NumpyState for small population problems, else a torch state."""
+    if cfg.data == "samples":
+        from featviz.torch_state import SampleState
+
+        return SampleState(w, a, teacher_w, teacher_a, rng.standard_normal((cfg.n, cfg.d)))
+    if not needs_torch(cfg):
+        return NumpyState(w, a, teacher_w, teacher_a)
+    from featviz.torch_state import PopulationState
+
+    return PopulationState(w, a, teacher_w, teacher_a)
+
+
+_TORCH_NAMES = ("PopulationState", "SampleState", "DTYPE", "_single_thread")
+
+
+def __getattr__(name: str):
+    """engine.PopulationState and the other torch pieces, imported on first use (PEP 562)."""
+    if name in _TORCH_NAMES:
+        from featviz import torch_state
+
+        return getattr(torch_state, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ---- training ------------------------------------------------------------------------
@@ -309,16 +289,13 @@ def train(
     rng = np.random.default_rng(cfg.seed)
     teacher_w, teacher_a, basis = make_teachers(cfg, rng)
     w0, a0 = init_student(cfg, rng)
-    if cfg.data == "samples":
-        state: PopulationState = SampleState(w0, a0, teacher_w, teacher_a, rng.standard_normal((cfg.n, cfg.d)))
-    else:
-        state = PopulationState(w0, a0, teacher_w, teacher_a)
+    state = new_state(cfg, w0, a0, teacher_w, teacher_a, rng)
 
     rec = _Recorder(state, cfg, basis)
     total_gd = cfg.total_steps
     offset = cfg.stage_steps  # the paper's stages 1 and 2 are steps 1 and 2
     # A diverging run overflows on its way to the blow-up check: that is reported, not warned.
-    with torch.inference_mode(), _single_thread(), np.errstate(all="ignore"):
+    with state.running(), np.errstate(all="ignore"):
         rec.snap(0, STAGE_INIT, cfg.lam)
         if cfg.algo == "paper":
             eta = cfg.eta1 / cfg.init
@@ -364,51 +341,16 @@ def train(
     return run
 
 
-class _single_thread:
-    """Training runs on one torch thread.
-
-    Measured on this 2-core kind of machine: with two intra-op threads a step is at best 10-25%
-    faster (d=50, m=500) and, as soon as anything else runs (a second job, the web server), 3 to
-    100 times slower, as the threads wait on each other. The server trains up to two jobs at once
-    instead. torch's thread count belongs to the process and jobs train in threads, so the runs
-    in progress are counted and the count is restored when the last one ends, in any order.
-    """
-
-    _lock = threading.Lock()
-    _active = 0  # runs in progress in this process
-    _saved = 1  # thread count before the first of them
-
-    def __enter__(self):
-        cls = type(self)
-        with cls._lock:
-            if cls._active == 0:
-                cls._saved = torch.get_num_threads()
-                torch.set_num_threads(1)
-            cls._active += 1
-
-    def __exit__(self, *exc):
-        cls = type(self)
-        with cls._lock:
-            cls._active -= 1
-            if cls._active == 0:
-                torch.set_num_threads(cls._saved)
-
-
 class _Recorder:
-    def __init__(self, state: PopulationState, cfg: Config, basis: np.ndarray):
+    def __init__(self, state: _Population, cfg: Config, basis: np.ndarray):
         self.state, self.cfg, self._basis = state, cfg, basis
         self.rows: list[tuple] = []
 
-    def _sizes(self) -> tuple[float, ...]:
-        """Largest |entry| of W, a, alpha, beta (NaN if any entry is NaN: torch's max propagates it)."""
-        st = self.state
-        return (float(st.W.abs().max()), float(st.a.abs().max()), abs(st.alpha), float(st.beta.abs().max()))
-
     def finite(self) -> bool:
-        return all(math.isfinite(v) for v in self._sizes())
+        return all(math.isfinite(v) for v in self.state.sizes())
 
     def problem(self) -> str:
-        sizes = self._sizes()
+        sizes = self.state.sizes()
         # Checked one by one: max() silently drops a NaN that is not its first argument.
         if not all(math.isfinite(v) for v in sizes):
             return "the parameters became NaN or infinite"

@@ -22,14 +22,18 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import torch
 
 INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 TWO_PI = 2.0 * math.pi
 
 
 def _xp(x):
-    return torch if isinstance(x, torch.Tensor) else np
+    """numpy for NumPy arrays, else torch (imported here, so NumPy callers never load torch)."""
+    if isinstance(x, np.ndarray):
+        return np
+    import torch
+
+    return torch
 
 
 def _geometry(U):
@@ -56,14 +60,14 @@ def kernel(U, V=None):
 def population_mse(W, a, alpha, beta, Wt, at):
     """E[(f(x) - f*(x))^2], exact. W (m,d), a (m,), alpha scalar, beta (d,), Wt (k,d), at (k,)."""
     xp = _xp(W)
-    U = xp.concatenate([W, Wt]) if xp is np else torch.cat([W, Wt])
-    c = xp.concatenate([a, -at]) if xp is np else torch.cat([a, -at])
+    U = xp.concatenate([W, Wt]) if xp is np else xp.cat([W, Wt])
+    c = xp.concatenate([a, -at]) if xp is np else xp.cat([a, -at])
     norms, _, _ = _geometry(U)
     K = kernel(U)
     val = alpha * alpha + (beta * beta).sum() + 2.0 * alpha * (c * norms).sum() * INV_SQRT_2PI
     val = val + (beta * (c[:, None] * U).sum(0)).sum() + c @ K @ c
     # Cancellation can leave a tiny negative number at an exact fit.
-    return xp.clip(val, 0.0, None) if xp is np else torch.clamp(val, min=0.0)
+    return xp.clip(val, 0.0, None) if xp is np else xp.clamp(val, min=0.0)
 
 
 def mse_and_grad(W, a, alpha, beta, Wt, at, *, with_value=True):
@@ -78,8 +82,8 @@ def mse_and_grad(W, a, alpha, beta, Wt, at, *, with_value=True):
         U = np.concatenate([W, Wt])
         c = np.concatenate([a, -at])
     else:
-        U = torch.cat([W, Wt])
-        c = torch.cat([a, -at])
+        U = xp.cat([W, Wt])
+        c = xp.cat([a, -at])
     norms, unit, cos = _geometry(U)
     t = xp.arccos(cos)
     pi_t = math.pi - t  # (P,P)
@@ -112,7 +116,7 @@ def optimal_linear(W, a, Wt, at):
     if xp is np:
         U, c = np.concatenate([W, Wt]), np.concatenate([a, -at])
     else:
-        U, c = torch.cat([W, Wt]), torch.cat([a, -at])
+        U, c = xp.cat([W, Wt]), xp.cat([a, -at])
     norms = xp.sqrt((U * U).sum(1))
     alpha = -(c * norms).sum() * INV_SQRT_2PI
     beta = -0.5 * (c[:, None] * U).sum(0)

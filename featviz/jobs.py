@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from featviz import cache
 from featviz.config import Config, env_number, work_of
+from featviz.engine import Cancelled, needs_torch, train
 from featviz.run import Run
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
@@ -26,24 +27,14 @@ DEFAULT_MEMORY_MB = 1000.0
 # Runs below this work (config.work_of; the default run is 4e7, about 0.3 s) never queue
 # behind long ones: a classroom's quick runs stay quick while two big runs train.
 QUICK_WORK = 3e8
-
-
-# A run this heavy (config.work_of) takes about a second or more once the engine is loaded.
+# A run this heavy (config.work_of) takes about a second or more.
 SLOW_WORK = 1.5e8
 
 
 def likely_slow(cfg: Config) -> bool:
-    """True when training cfg will take about a second or more: a heavy run, or the first run of
-    the process (importing the engine, torch, takes about 2 s)."""
-    return "featviz.engine" not in sys.modules or work_of(cfg) >= SLOW_WORK
-
-
-def train(cfg: Config, **kw) -> Run:
-    """engine.train, imported on first use: importing torch takes about 2 s, and the app's pages
-    draw (and show a preview of the figure) before that."""
-    from featviz.engine import train as engine_train
-
-    return engine_train(cfg, **kw)
+    """True when training cfg will take about a second or more: a heavy run, or the process's
+    first run that needs torch (importing it takes about 2 s; small population runs do not)."""
+    return work_of(cfg) >= SLOW_WORK or (needs_torch(cfg) and "torch" not in sys.modules)
 
 
 def memory_limit() -> int:
@@ -151,8 +142,6 @@ class JobManager:
                 self._runs.popitem(last=False)
 
     def _work(self, job: Job) -> None:
-        from featviz.engine import Cancelled
-
         def progress(step: int, total: int, mse: float) -> None:
             job.step, job.total, job.mse = step, total, mse
 

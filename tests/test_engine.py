@@ -178,13 +178,14 @@ def test_divergence_is_reported_not_raised():
     assert len(run.step) >= 1 and run.step[0] == 0
 
 
+@pytest.mark.parametrize("kind", ["NumpyState", "PopulationState"])
 @pytest.mark.parametrize("where", ["W", "a", "alpha", "beta"])
-def test_divergence_check_sees_nan_in_any_parameter(where):
+def test_divergence_check_sees_nan_in_any_parameter(where, kind):
     cfg = Config().replace(m=4, d=3, k=2)
     rng = np.random.default_rng(0)
     tw, ta, basis = engine.make_teachers(cfg, rng)
     w, a = engine.init_student(cfg, rng)
-    state = engine.PopulationState(w, a, tw, ta)
+    state = getattr(engine, kind)(w, a, tw, ta)
     recorder = engine._Recorder(state, cfg, basis)
     assert recorder.problem() == ""
     if where == "W":

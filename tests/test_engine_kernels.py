@@ -1,10 +1,18 @@
-"""The two implementations of one gradient step (NumPy for small problems, torch above) agree."""
+"""The two implementations of one gradient step (NumPy for small problems, torch above) agree,
+and small population runs train without importing torch."""
+
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from featviz import engine, exact
+from featviz.config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _states(rng, m, d=8, k=3):
@@ -15,21 +23,34 @@ def _states(rng, m, d=8, k=3):
     W[0], a[0] = 0.0, 0.0  # a dead neuron (w and a both zero: a stationary point)
     W[1] = 0.7 * tw[0]  # aligned with a teacher
     W[2] = -0.4 * tw[1]  # on the other end of a teacher line
-    fast = engine.PopulationState(W, a, tw, ta)
+    fast = engine.NumpyState(W, a, tw, ta)
     slow = engine.PopulationState(W, a, tw, ta)
-    slow._np = None  # force the torch kernel
     for s in (fast, slow):
-        s.alpha = 0.2
-        s.beta.copy_(torch.linspace(-0.1, 0.1, d, dtype=torch.float64))
+        s.set_params(alpha=0.2, beta=np.linspace(-0.1, 0.1, d))
     return fast, slow, tw, ta
 
 
-def test_small_problems_use_the_numpy_kernel_and_large_ones_torch(rng):
-    small, _, _, _ = _states(rng, 20)
-    assert small._np is not None
-    big_m = int(np.sqrt(engine.NUMPY_BELOW)) + 1
-    big, _, _, _ = _states(rng, big_m)
-    assert big._np is None
+@pytest.mark.parametrize(
+    ("m", "data", "kind"),
+    [(20, "population", "NumpyState"), (80, "population", "PopulationState"), (20, "samples", "SampleState")],
+)
+def test_small_population_problems_use_numpy_and_the_others_torch(rng, m, data, kind):
+    cfg = Config(m=m, data=data, n=200)
+    assert (m * (m + cfg.k) < engine.NUMPY_BELOW) == (m == 20)
+    tw, ta, _ = engine.make_teachers(cfg, rng)
+    w, a = engine.init_student(cfg, rng)
+    assert type(engine.new_state(cfg, w, a, tw, ta, rng)).__name__ == kind
+
+
+def test_a_small_population_run_never_imports_torch():
+    """A fresh interpreter trains the default config (and the paper's algorithm) without torch."""
+    code = (
+        "import sys; from featviz.config import Config; from featviz.engine import train; "
+        "runs = [train(Config()), train(Config(algo='paper'))]; "
+        "print(all(r.status == 'ok' for r in runs), 'torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.split() == ["True", "False"], out.stdout + out.stderr
 
 
 @pytest.mark.parametrize("lam", [0.0, 0.05])
@@ -39,11 +60,18 @@ def test_numpy_and_torch_steps_agree_over_many_steps(rng, lam):
         for _ in range(200):
             fast.step(0.05, lam)
             slow.step(0.05, lam)
-    assert torch.allclose(fast.U, slow.U, rtol=1e-10, atol=1e-12)
-    assert torch.allclose(fast.c, slow.c, rtol=1e-10, atol=1e-12)
-    assert torch.allclose(fast.beta, slow.beta, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(fast.U, slow.U.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(fast.c, slow.c.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(fast.beta, slow.beta.numpy(), rtol=1e-10, atol=1e-12)
     assert fast.alpha == pytest.approx(slow.alpha, rel=1e-10)
-    assert np.isfinite(fast.U.numpy()).all()
+    assert np.isfinite(fast.U).all()
+    assert fast.sizes() == pytest.approx(slow.sizes(), rel=1e-10)
+
+
+def test_numpy_and_torch_grads_agree(rng):
+    fast, slow, _, _ = _states(rng, 20)
+    for got, want in zip(fast.grads(), slow.grads(), strict=True):
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-10, atol=1e-12)
 
 
 def test_one_numpy_step_is_gradient_descent_on_the_exact_loss(rng):
@@ -57,4 +85,4 @@ def test_one_numpy_step_is_gradient_descent_on_the_exact_loss(rng):
     np.testing.assert_allclose(a1, a - lr * (ga + lam * a), rtol=1e-12, atol=1e-14)
     assert alpha1 == pytest.approx(alpha - lr * galpha, rel=1e-12)
     np.testing.assert_allclose(beta1, beta - lr * gbeta, rtol=1e-12, atol=1e-14)
-    assert fast.W[0].abs().max().item() == 0.0  # the dead neuron stays exactly dead
+    assert np.abs(fast.W[0]).max() == 0.0  # the dead neuron stays exactly dead
