@@ -235,6 +235,8 @@ class Config:
             changes["eta1"] = base.eta1
         else:
             changes["symmetric"] = "yes"
+        if self.lam == 0:  # lam * lam_decay**epoch is 0 whatever the decay
+            changes["lam_decay"] = base.lam_decay
         return dataclasses.replace(self, **changes)
 
     def key(self) -> str:

@@ -287,6 +287,8 @@ IRRELEVANT = [
     (Config(), {"eta1": 7.0}),
     (Config(data="samples"), {"eta1": 7.0}),
     (Config(algo="paper"), {"symmetric": "yes"}),
+    (Config(lam=0.0), {"lam_decay": 0.9}),
+    (Config(lam=0.0, algo="paper"), {"lam_decay": 0.9}),
 ]
 
 RELEVANT = [

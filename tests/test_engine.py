@@ -307,3 +307,25 @@ def test_random_teachers_reach_the_documented_separation(d):
         tw = engine._random_lines(d, k, sep, np.random.default_rng(k))
         cos = np.abs(tw @ tw.T)[np.triu_indices(k, 1)]
         assert np.degrees(np.arccos(cos.max())) >= sep - 1e-9
+
+
+@pytest.mark.parametrize(
+    ("base", "change"),
+    [
+        (Config(teachers="planar"), {"sep": 10.0}),
+        (Config(), {"angles": (5.0, 50.0, 100.0)}),
+        (Config(), {"n": 5000}),
+        (Config(), {"eta1": 7.0}),
+        (Config(algo="paper"), {"symmetric": "no"}),
+        (Config(lam=0.0), {"lam_decay": 0.9}),
+        (Config(lam=0.0, algo="paper"), {"lam_decay": 0.9}),
+    ],
+)
+def test_parameters_the_cache_key_ignores_do_not_change_the_run(base, change):
+    """Config.key() merges these configs, so one cached run serves both: it must be the same run."""
+    base = base.replace(m=10, epochs=3, steps=50)
+    other = base.replace(**change)
+    assert other.key() == base.key()
+    a, b = engine.train(base), engine.train(other)
+    for field in ("step", "lam", "mse", "w", "a", "alpha", "beta"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=field)
