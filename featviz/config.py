@@ -18,7 +18,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 
 
 class ConfigError(ValueError):
@@ -131,7 +131,15 @@ PARAMS: dict[str, Param] = {
         ),
         Param("n", "int", "training", "data=samples: number of training points.", 10, 100_000),
         Param("seed", "int", "training", "Random seed for teachers, init and samples.", 0, 2**31 - 1),
-        Param("frames", "int", "training", "Snapshots kept on a log-spaced step grid (first and last always).", 2, 400),
+        Param(
+            "frames",
+            "int",
+            "training",
+            "Snapshots kept on a log-spaced step grid (first and last always; with algo=paper also the "
+            "two stage steps, so at least 4).",
+            2,
+            400,
+        ),
     ]
 }
 

@@ -92,13 +92,18 @@ def init_student(cfg: Config, rng: np.random.Generator) -> tuple[np.ndarray, np.
 
 
 def snapshot_steps(first: int, last: int, frames: int) -> np.ndarray:
-    """Log-spaced integer steps in [first, last], both ends included, at most `frames` of them."""
+    """min(frames, last - first + 1) integer steps in [first, last], both ends included: a
+    log-spaced grid, where rounding would merge its first points, one step apart instead."""
     if last <= first or frames <= 1:
         return np.array(sorted({first, last}))
     n = last - first
-    grid = np.unique(np.round(np.geomspace(1, n + 1, frames) - 1).astype(int)) + first
-    grid = np.unique(np.concatenate([[first], grid, [last]]))
-    return grid
+    count = min(frames, n + 1)
+    out = np.empty(count, dtype=int)
+    prev = -1
+    for i, x in enumerate(np.geomspace(1, n + 1, count) - 1):
+        # After the previous point, and leaving one step for each point still to come.
+        prev = out[i] = min(max(round(x), prev + 1), n - (count - 1 - i))
+    return out + first
 
 
 # ---- objectives -----------------------------------------------------------------------

@@ -231,9 +231,10 @@ def test_snapshot_steps_cover_both_ends_increasing(first, length, frames):
     steps = engine.snapshot_steps(first, last, frames)
     assert steps[0] == first and steps[-1] == last
     assert np.all(np.diff(steps) > 0)
-    assert len(steps) <= max(frames, 2)
-    # Rounding the log grid to integers merges points near the start (measured worst: 47%).
-    assert len(steps) >= 0.4 * min(frames, length + 1)
+    assert len(steps) == (min(frames, length + 1) if length else 1)
+    # Log-spaced: each gap at least as long as the one before, up to rounding.
+    gaps = np.diff(steps)
+    assert np.all(gaps[1:] >= gaps[:-1] - 1)
 
 
 def test_run_steps_and_lam_schedule():
@@ -241,12 +242,21 @@ def test_run_steps_and_lam_schedule():
     run = engine.train(cfg)
     assert run.step[0] == 0 and run.step[-1] == cfg.total_steps
     assert np.all(np.diff(run.step) > 0)
-    assert run.n_frames <= cfg.frames
+    assert run.n_frames == cfg.frames  # "frames kept" is what the run keeps
     assert (run.stage[1:] == STAGE_GD).all()
     epoch = np.maximum(run.step - 1, 0) // cfg.steps
     np.testing.assert_allclose(run.lam, cfg.lam * cfg.lam_decay**epoch, rtol=1e-15)
     assert set(epoch) == {0, 1, 2, 3}  # every epoch has a frame
     assert engine.lam_at(cfg, 50) == 0.3 and engine.lam_at(cfg, 51) == 0.15
+
+
+@pytest.mark.parametrize("frames", [2, 3, 4, 17, 60])
+def test_paper_runs_keep_exactly_frames_snapshots(frames):
+    """Init, stage 1, stage 2 and the last step always: at least 4."""
+    cfg = Config(algo="paper", m=10, epochs=2, steps=100, frames=frames)
+    run = engine.train(cfg)
+    assert run.n_frames == max(frames, 4) and run.step[-1] == 2 + cfg.total_steps
+    assert np.all(np.diff(run.step) > 0)
 
 
 def test_progress_and_cancel():
