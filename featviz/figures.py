@@ -1170,7 +1170,7 @@ def compare_figure(
         cols=2,
         specs=specs,
         subplot_titles=titles,
-        row_heights=[0.5, 0.27, 0.23] if same else [0.55, 0.45],
+        row_heights=[0.56, 0.24, 0.2] if same else [0.55, 0.45],
         vertical_spacing=0.11 if same else 0.2,
         horizontal_spacing=0.1,
     )
@@ -1224,7 +1224,7 @@ def compare_figure(
     anim = list(range(first, len(fig.data)))
     if same:
         for col, v in enumerate(views, start=1):
-            _style_view(fig, v, 1, col, extent)
+            _style_view(fig, v, 1, col, extent, eye=1.45)  # a little closer than the Playground: two scenes share a row
     for col in (1, 2):
         _style_angle(fig, arow, col, mass_range, ytitle=col == 1)
     _x_axis(fig, [int(r.step[-1]) for r in runs], mrow, 1)
@@ -1243,7 +1243,7 @@ def compare_figure(
     head = title or f"Compare {la} and {lb}"
     fig.frames = [dict(name=str(s), traces=anim, data=animated(s, False)) for s in range(N)]
     labels_ = [text(s) for s in range(N)]
-    H, top, bottom = height or (1000 if same else 760), 140, 200
+    H, top, bottom = height or ((1200 if three_d else 1050) if same else 760), 140, 200
     menus, sliders = _controls(labels_, redraw=three_d, y=_below_plots(H, top, bottom, 62))
     fig.update_layout(
         template=TEMPLATE,
