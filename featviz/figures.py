@@ -1109,16 +1109,24 @@ def descent_figure(
             )
     targets_near = tproj[near]
     if targets_near.size:
-        style = dict(
-            mode="markers",
-            name="targets q·w*",
-            hoverinfo="skip",
-            marker=dict(symbol="circle-open", size=7, color=[c for c, n in zip(colors, near, strict=True) if n]),
-        )
-        if v.ndim == 3:
-            fig.add_trace(go.Scatter3d(x=targets_near[:, 0], y=targets_near[:, 1], z=targets_near[:, 2], **style))
-        else:
-            fig.add_trace(go.Scatter(x=targets_near[:, 0], y=targets_near[:, 1], **style))
+        near_colors = [c for c, n in zip(colors, near, strict=True) if n]
+        # Drawn in each teacher's colour; the legend's entry (a point at None) in no one teacher's hue.
+        for pts, color, legend in (
+            (targets_near, near_colors, False),
+            (np.full((1, v.ndim), None), FATE_COLORS[ALIGNED], True),
+        ):
+            common = dict(
+                mode="markers",
+                name="targets q·w* (teacher's colour)",
+                legendgroup="targets",
+                showlegend=legend,
+                hoverinfo="skip",
+                marker=dict(symbol="circle-open", size=7, color=color),
+            )
+            if v.ndim == 3:
+                fig.add_trace(go.Scatter3d(x=pts[:, 0], y=pts[:, 1], z=pts[:, 2], **common))
+            else:
+                fig.add_trace(go.Scatter(x=pts[:, 0], y=pts[:, 1], **common))
     fig.add_trace(_neuron_trace(v, i))
     _style_view(fig, v, 1, 1, extent, eye=1.45)
     H, top, bottom = height or 680, 120, 110

@@ -477,3 +477,15 @@ def test_preview_has_the_animations_grid_titles_and_height_and_no_data(name, fig
     assert _panels(prev) == _panels(fig)
     assert all(len(t.x) == 0 for t in prev.data) and len(prev.frames) == 0 and not prev.layout.sliders
     assert "scene" not in prev.to_plotly_json()["layout"]  # flat: no 3-D set-up in the browser
+
+
+@pytest.mark.parametrize("name", ["planar2", "orthonormal3"])
+def test_descent_targets_legend_entry_is_neutral_and_the_targets_keep_teacher_colours(runs, name):
+    run = runs[name]
+    fig = F.descent_figure(run, run.n_frames // 2)
+    traces = [t for t in fig.data if t.legendgroup == "targets"]
+    drawn = [t for t in traces if not t.showlegend]
+    legend = [t for t in traces if t.showlegend]
+    assert len(drawn) == 1 and len(legend) == 1
+    assert legend[0].marker.color == F.FATE_COLORS[ALIGNED] and tuple(legend[0].x) == (None,)
+    assert set(drawn[0].marker.color) <= set(F.TEACHER_COLORS) and len(drawn[0].x) > 0
