@@ -35,6 +35,7 @@ MASS_FLOOR = 1e-6  # masses below this are drawn at it, so log axes can show dea
 DISPLAY_CAP = 1e30  # anything larger is drawn at the cap (a diverged run's mse can be huge)
 FRAME_MS = 120  # Play: time per frame
 DESCENT_RADIUS_DEG = 30.0  # descent_figure: neighbourhood T_i of a teacher line
+CERT_FLOOR = 1e-5  # certificate_figure: margins below this are drawn at it (log axis)
 
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
@@ -908,9 +909,11 @@ def certificate_figure(
 ) -> go.Figure:
     """The dual certificate eta over the angle phi in [0, 180) (PAPER.md sections 4 and 6).
 
-    Draws eta, the band |eta| <= 1, the teacher angles (where eta = sign a*_i) and the
+    Top: eta, the band |eta| <= 1, the teacher angles (where eta = sign a*_i) and the
     quadratic bound |eta| <= 1 - rho delta^2 (both signs; delta = angle in radians to the
-    nearest teacher line) that a valid certificate stays within.
+    nearest teacher line) that a valid certificate stays within. Bottom (when rho is known):
+    the same condition magnified, the margin 1 - |eta| against rho delta^2, since with rho
+    about 0.01 the bound is hard to tell from 1 at the top's scale.
     """
     phi = _finite(phi_deg)
     eta = _finite(eta)
@@ -918,7 +921,11 @@ def certificate_figure(
     s = np.sign(_finite(signs))
     diff = np.abs(phi[:, None] - tdeg[None, :]) % 180.0
     delta = np.radians(np.minimum(diff, 180.0 - diff).min(-1))
-    fig = go.Figure()
+    rho_ok = math.isfinite(float(rho))
+    if rho_ok:
+        fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.64, 0.36], vertical_spacing=0.09)
+    else:
+        fig = make_subplots(rows=1, cols=1)
     fig.add_trace(
         go.Scatter(
             x=[0, 180, 180, 0, 0],
@@ -931,7 +938,6 @@ def certificate_figure(
             hoverinfo="skip",
         )
     )
-    rho_ok = math.isfinite(float(rho))
     if rho_ok:
         bound = 1.0 - float(rho) * delta**2
         xs = np.concatenate([phi, [np.nan], phi])
@@ -961,7 +967,7 @@ def certificate_figure(
         color = TEACHER_COLORS[i % len(TEACHER_COLORS)]
         xs = [float(a), float(a) + 180.0] if a < 1e-9 else [float(a)]  # eta is pi-periodic: 0° is 180° too
         for x in xs:
-            fig.add_vline(x=x, line=dict(color=color, width=1, dash="dot"))
+            fig.add_vline(x=x, line=dict(color=color, width=1, dash="dot"), row="all", col=1)
         fig.add_trace(
             go.Scatter(
                 x=xs,
@@ -972,19 +978,42 @@ def certificate_figure(
                 hovertemplate=f"teacher {i + 1}: φ = {a:g}°, η = sign a* = {sg:+.0f}<extra></extra>",
             )
         )
+    if rho_ok:
+        # Log scale: near the teachers both go to 0 like delta^2; values under FLOOR drawn at it.
+        floor = CERT_FLOOR
+        need = np.maximum(float(rho) * delta**2, floor)
+        margin = np.maximum(1.0 - np.abs(eta), floor)
+        for y, name, line, label in (
+            (need, "needed: ρδ²", dict(color="#7A7A7A", width=1.5, dash="dash"), "ρδ²"),
+            (margin, "margin 1 − |η|", dict(color="#000000", width=2), "1 − |η|"),
+        ):
+            fig.add_trace(
+                go.Scatter(
+                    x=_f32(phi),
+                    y=y,
+                    mode="lines",
+                    name=name,
+                    line=line,
+                    hovertemplate="φ = %{x:.1f}°<br>" + label + " = %{y:.3g}<extra></extra>",
+                ),
+                row=2,
+                col=1,
+            )
+        rng = _log_range(floor, float(max(margin.max(), need.max())), pad=0.1)
+        fig.update_yaxes(_log_axis(rng, max_labels=4), title_text="1 − |η| (log)", row=2, col=1)
     ylo = min(-1.15, float(eta.min()) - 0.05)
     yhi = max(1.15, float(eta.max()) + 0.05)
-    fig.update_xaxes(
-        range=[-3, 183], tickvals=list(range(0, 181, 30)), title_text="direction angle φ in the teacher plane (°)"
-    )
-    fig.update_yaxes(range=[ylo, yhi], title_text="η(φ)")
-    H, top, bottom = height or 440, 95, 100
+    fig.update_xaxes(range=[-3, 183], tickvals=list(range(0, 181, 30)))
+    fig.update_xaxes(title_text="direction angle φ in the teacher plane (°)", row=2 if rho_ok else 1, col=1)
+    fig.update_yaxes(range=[ylo, yhi], title_text="η(φ)", row=1, col=1)
+    H, top, bottom = height or (620 if rho_ok else 440), 95, 100
     sub = f"max |η| = {float(max_abs_eta):.4f} (should be 1, at teachers only); ρ = " + (
-        f"{float(rho):.3g}" if rho_ok else "n/a"
+        f"{float(rho):.3g} · below, magnified: the margin 1 − |η| stays above ρδ²" if rho_ok else "n/a"
     )
     fig.update_layout(
         template=TEMPLATE,
         title=_title(title or "Dual certificate η: ±1 on the teacher lines, below 1 − ρδ² elsewhere", sub),
+        hovermode="closest",
         height=H,
         margin=dict(t=top, b=bottom),
         legend=dict(orientation="h", x=0.0, y=_below_plots(H, top, bottom, 55), yanchor="top"),

@@ -339,6 +339,14 @@ def test_certificate_figure_draws_eta_band_teachers_and_bound():
     assert len(teachers) == 3
     assert [t.y[0] for t in teachers] == [1, -1, 1]
     assert any(t.name == "|η| ≤ 1" for t in fig.data)
+    # The magnified panel below: the margin 1 - |eta| stays above rho delta^2 (a valid certificate).
+    (margin,) = [t for t in fig.data if t.name == "margin 1 − |η|"]
+    (need,) = [t for t in fig.data if t.name == "needed: ρδ²"]
+    assert margin.yaxis == need.yaxis == "y2" and margin.xaxis == "x2"
+    np.testing.assert_allclose(margin.y, np.maximum(1 - np.abs(cert.eta), F.CERT_FLOOR), atol=1e-6)
+    np.testing.assert_allclose(need.y, np.maximum(cert.rho * cert.delta**2, F.CERT_FLOOR), atol=1e-6)
+    assert fig.layout.yaxis2.type == "log"
+    assert np.all(np.asarray(margin.y) >= np.asarray(need.y) - 1e-6)
     assert _finite_json(fig)
 
 
@@ -348,6 +356,7 @@ def test_certificate_figure_without_rho_has_no_bound():
         phi, np.cos(np.radians(2 * phi)), teacher_angles_deg=(0,), signs=(1,), rho=float("nan"), max_abs_eta=1.0
     )
     assert not [t for t in fig.data if (t.name or "").startswith("bound")]
+    assert not [t for t in fig.data if (t.name or "").startswith("margin")]
     assert _finite_json(fig)
 
 
