@@ -103,7 +103,7 @@ st.plotly_chart(
     compare_figure(run_a, run_b, labels=(label_a, label_b)),
     theme=None,
     key="compare_fig",
-    config={"displaylogo": False},
+    config=ui.CHART_CONFIG,
 )
 st.markdown("**Copy link** to this comparison:")
 st.code(ui.link_for(mapping), language=None, wrap_lines=True)

@@ -108,7 +108,7 @@ st.plotly_chart(
     ),
     theme=None,
     key="certificate",
-    config={"displaylogo": False},
+    config=ui.CHART_CONFIG,
 )
 if not ok:
     st.info(
@@ -138,6 +138,6 @@ frame = st.select_slider(
     format_func=lambda i: labels[i],
     key="th_frame",
 )
-st.plotly_chart(descent_figure(run, frame), theme=None, key="descent", config={"displaylogo": False})
+st.plotly_chart(descent_figure(run, frame), theme=None, key="descent", config=ui.CHART_CONFIG)
 st.markdown("**Copy link** to this page with these teachers:")
 st.code(ui.link_for(ui.query_mapping()), language=None, wrap_lines=True)
