@@ -27,7 +27,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from featviz import engine, exact
+from featviz import engine, exact, torch_state
 from featviz.config import Config
 
 LR, LAM = 0.01, 0.01
@@ -70,7 +70,7 @@ def bench_engine(d: int, m: int) -> tuple[float, int]:
 
 def bench_engine_torch(d: int, m: int) -> tuple[float, int]:
     _, tw, ta, w, a, _ = problem(d, m)
-    state = engine.PopulationState(w, a, tw, ta)
+    state = torch_state.PopulationState(w, a, tw, ta)
     with state.running():
         return time_per_step(lambda: state.step(LR, LAM)), torch.get_num_threads()
 
@@ -109,7 +109,7 @@ def bench_mc_autograd(d: int, m: int) -> tuple[float, int]:
             for p in params:
                 p.sub_(p.grad, alpha=LR)
 
-    with engine._single_thread():
+    with torch_state._single_thread():
         return time_per_step(step), torch.get_num_threads()
 
 

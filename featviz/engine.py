@@ -260,18 +260,6 @@ def new_state(cfg: Config, w, a, teacher_w, teacher_a, rng: np.random.Generator)
     return PopulationState(w, a, teacher_w, teacher_a)
 
 
-_TORCH_NAMES = ("PopulationState", "SampleState", "DTYPE", "_single_thread")
-
-
-def __getattr__(name: str):
-    """engine.PopulationState and the other torch pieces, imported on first use (PEP 562)."""
-    if name in _TORCH_NAMES:
-        from featviz import torch_state
-
-        return getattr(torch_state, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 # ---- training ------------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import math
 import threading
+from collections.abc import Iterator
 
 import numpy as np
 import torch
@@ -81,12 +82,11 @@ class PopulationState(_Population):
         """Largest |entry| of W, a, alpha, beta (NaN if any entry is NaN: torch's max propagates it)."""
         return (float(self.W.abs().max()), float(self.a.abs().max()), abs(self.alpha), float(self.beta.abs().max()))
 
-    def running(self) -> contextlib.ExitStack:
+    @contextlib.contextmanager
+    def running(self) -> Iterator[None]:
         """The context training runs in: no autograd, one torch thread."""
-        stack = contextlib.ExitStack()
-        stack.enter_context(torch.inference_mode())
-        stack.enter_context(_single_thread())
-        return stack
+        with torch.inference_mode(), _single_thread():
+            yield
 
 
 class SampleState(PopulationState):

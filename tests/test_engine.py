@@ -8,7 +8,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from featviz import engine, exact
+from featviz import engine, exact, torch_state
 from featviz.config import Config
 from featviz.metrics import ALIGNED, DEAD, UNDECIDED
 from featviz.run import STAGE_1, STAGE_2, STAGE_3, STAGE_GD, STAGE_INIT
@@ -178,14 +178,14 @@ def test_divergence_is_reported_not_raised():
     assert len(run.step) >= 1 and run.step[0] == 0
 
 
-@pytest.mark.parametrize("kind", ["NumpyState", "PopulationState"])
+@pytest.mark.parametrize("kind", [engine.NumpyState, torch_state.PopulationState], ids=["numpy", "torch"])
 @pytest.mark.parametrize("where", ["W", "a", "alpha", "beta"])
 def test_divergence_check_sees_nan_in_any_parameter(where, kind):
     cfg = Config().replace(m=4, d=3, k=2)
     rng = np.random.default_rng(0)
     tw, ta, basis = engine.make_teachers(cfg, rng)
     w, a = engine.init_student(cfg, rng)
-    state = getattr(engine, kind)(w, a, tw, ta)
+    state = kind(w, a, tw, ta)
     recorder = engine._Recorder(state, cfg, basis)
     assert recorder.problem() == ""
     if where == "W":
@@ -274,7 +274,7 @@ def test_thread_setting_survives_overlapping_runs():
     """jobs.py trains in worker threads; torch's thread count is one per process. Runs that
     start and end interleaved must leave it where it was."""
     before = torch.get_num_threads()
-    a, b, c = (engine._single_thread() for _ in range(3))
+    a, b, c = (torch_state._single_thread() for _ in range(3))
     a.__enter__()
     b.__enter__()
     a.__exit__(None, None, None)
@@ -284,7 +284,7 @@ def test_thread_setting_survives_overlapping_runs():
     assert torch.get_num_threads() == 1  # c still runs
     c.__exit__(None, None, None)
     assert torch.get_num_threads() == before
-    with engine._single_thread():
+    with torch_state._single_thread():
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from featviz import engine, exact
+from featviz import engine, exact, torch_state
 from featviz.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,7 +24,7 @@ def _states(rng, m, d=8, k=3):
     W[1] = 0.7 * tw[0]  # aligned with a teacher
     W[2] = -0.4 * tw[1]  # on the other end of a teacher line
     fast = engine.NumpyState(W, a, tw, ta)
-    slow = engine.PopulationState(W, a, tw, ta)
+    slow = torch_state.PopulationState(W, a, tw, ta)
     for s in (fast, slow):
         s.set_params(alpha=0.2, beta=np.linspace(-0.1, 0.1, d))
     return fast, slow, tw, ta

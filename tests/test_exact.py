@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from featviz import engine, exact
+from featviz import exact, torch_state
 
 
 def teachers(rng, d=5, k=3):
@@ -176,7 +176,7 @@ def test_engine_population_grads_equal_exact(rng):
     # Plus a neuron so small that its squared norm underflows to 0: it must act as a zero row.
     w = np.concatenate([w, np.full((1, w.shape[1]), 1e-170)])
     a = np.append(a, 0.7)
-    state = engine.PopulationState(w, a, tw, ta)
+    state = torch_state.PopulationState(w, a, tw, ta)
     state.set_params(alpha=alpha, beta=beta)
     gW, ga, g_alpha, g_beta = state.grads()
     _, eW, ea, e_alpha, e_beta = exact.mse_and_grad(w, a, alpha, beta, tw, ta)
@@ -190,7 +190,7 @@ def test_engine_population_grads_equal_exact(rng):
 def test_engine_step_is_gradient_descent_with_weight_decay(rng):
     tw, ta = teachers(rng)
     w, a, alpha, beta = awkward_student(rng, tw)
-    state = engine.PopulationState(w, a, tw, ta)
+    state = torch_state.PopulationState(w, a, tw, ta)
     state.set_params(alpha=alpha, beta=beta)
     lr, lam = 0.05, 0.3
     _, eW, ea, e_alpha, e_beta = exact.mse_and_grad(w, a, alpha, beta, tw, ta)
@@ -209,7 +209,7 @@ def test_engine_sample_grads_equal_autograd(rng):
     tw, ta = teachers(rng)
     w, a, alpha, beta = awkward_student(rng, tw)
     X = rng.standard_normal((500, tw.shape[1]))
-    state = engine.SampleState(w, a, tw, ta, X)
+    state = torch_state.SampleState(w, a, tw, ta, X)
     state.set_params(alpha=alpha, beta=beta)
     gW, ga, g_alpha, g_beta = state.grads()
 
