@@ -145,10 +145,6 @@ def _frame_text(run, i: int) -> str:
 PLAY_HINT = "▶ Play, or drag the slider: the line above the slider describes the frame shown"
 
 
-def _default_title(run) -> str:
-    return _config_title(run.config)
-
-
 def _config_title(c) -> str:
     extra = f" at {', '.join(f'{a:g}°' for a in c.angles)}" if c.teachers == "planar" and c.k > 1 else ""
     return (
@@ -829,7 +825,7 @@ def animation_figure(run, *, title: str | None = None, height: int | None = None
     _style_view(fig, v, 1, 1, extent)
     _style_angle(fig, 1, 2, mass_range)
 
-    head = title or _default_title(run)
+    head = title or _config_title(run.config)
     fig.frames = [
         dict(
             name=str(i),
@@ -922,6 +918,7 @@ def certificate_figure(
     diff = np.abs(phi[:, None] - tdeg[None, :]) % 180.0
     delta = np.radians(np.minimum(diff, 180.0 - diff).min(-1))
     rho_ok = math.isfinite(float(rho))
+    need = float(rho) * delta**2 if rho_ok else None  # the margin 1 - |eta| a valid certificate keeps
     if rho_ok:
         fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.64, 0.36], vertical_spacing=0.09)
     else:
@@ -939,7 +936,7 @@ def certificate_figure(
         )
     )
     if rho_ok:
-        bound = 1.0 - float(rho) * delta**2
+        bound = 1.0 - need
         xs = np.concatenate([phi, [np.nan], phi])
         ys = np.concatenate([bound, [np.nan], -bound])
         fig.add_trace(
@@ -981,10 +978,9 @@ def certificate_figure(
     if rho_ok:
         # Log scale: near the teachers both go to 0 like delta^2; values under FLOOR drawn at it.
         floor = CERT_FLOOR
-        need = np.maximum(float(rho) * delta**2, floor)
         margin = np.maximum(1.0 - np.abs(eta), floor)
         for y, name, line, label in (
-            (need, "needed: ρδ²", dict(color="#7A7A7A", width=1.5, dash="dash"), "ρδ²"),
+            (np.maximum(need, floor), "needed: ρδ²", dict(color="#7A7A7A", width=1.5, dash="dash"), "ρδ²"),
             (margin, "margin 1 − |η|", dict(color="#000000", width=2), "1 − |η|"),
         ):
             fig.add_trace(
