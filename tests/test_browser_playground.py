@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from pathlib import Path
 from urllib.parse import quote
 
 import numpy as np
@@ -164,6 +165,15 @@ def test_hostile_link_falls_back_with_warnings(app_server, shared_page, screensh
     screenshot(page, "playground-hostile-link")
 
 
+def _download(page, button: str, folder: Path) -> Path:
+    """Click a download button; the file saved under its suggested name in folder."""
+    with page.expect_download() as info:
+        page.get_by_role("button", name=button).click()
+    path = folder / info.value.suggested_filename
+    info.value.save_as(path)
+    return path
+
+
 @pytest.mark.browser
 def test_downloads(app_server, shared_page, screenshot, tmp_path):
     cfg = Config(m=16, epochs=4, steps=300, seed=5)
@@ -171,12 +181,8 @@ def test_downloads(app_server, shared_page, screenshot, tmp_path):
     page.goto(app_server + "/?m=16&epochs=4&steps=300&seed=5")
     wait_for_figure(page)
 
-    with page.expect_download() as info:
-        page.get_by_role("button", name="Download run (.npz)").click()
-    npz = info.value
-    assert npz.suggested_filename == f"featviz-{cfg.key()[:10]}.npz"
-    path = tmp_path / npz.suggested_filename
-    npz.save_as(path)
+    path = _download(page, "Download run (.npz)", tmp_path)
+    assert path.name == f"featviz-{cfg.key()[:10]}.npz"
     with np.load(io.BytesIO(path.read_bytes()), allow_pickle=False) as z:
         assert {"teacher_w", "w", "a", "step", "mse", "config"} <= set(z.files)
         frames = z["step"].shape[0]
@@ -188,12 +194,8 @@ def test_downloads(app_server, shared_page, screenshot, tmp_path):
         assert np.all(np.isfinite(z["mse"])) and z["mse"][-1] < z["mse"][0]
         assert json.loads(str(z["config"])) == cfg.to_mapping()
 
-    with page.expect_download() as info:
-        page.get_by_role("button", name="Download animation (.html)").click()
-    html_dl = info.value
-    assert html_dl.suggested_filename == f"featviz-{cfg.key()[:10]}.html"
-    html_path = tmp_path / html_dl.suggested_filename
-    html_dl.save_as(html_path)
+    html_path = _download(page, "Download animation (.html)", tmp_path)
+    assert html_path.name == f"featviz-{cfg.key()[:10]}.html"
     html = html_path.read_text(encoding="utf-8")
     assert "plotly" in html
     assert html.lstrip().lower().startswith(("<!doctype html", "<html"))
