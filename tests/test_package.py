@@ -11,12 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from packaging_support import clean_env, install
 
 import featviz
 from featviz.cli import main
 from featviz.config import Config
-
-from packaging_support import clean_env, install
 
 # ---- the public API -------------------------------------------------------------------------
 
@@ -69,7 +68,7 @@ def test_train_draws_a_progress_bar_to_the_end(capsys):
 
 
 def test_train_rejects_what_it_cannot_use():
-    with pytest.raises(TypeError, match="featviz.Config"):
+    with pytest.raises(TypeError, match=r"featviz\.Config"):
         featviz.train({"d": 3})
     with pytest.raises(TypeError, match="progress must be"):
         featviz.train(Config(epochs=1, steps=5, frames=2), progress="auto")
