@@ -13,6 +13,8 @@ DEAD_MASS = 1e-3  # a neuron whose mass |a_j||w_j| is below this is "dead"
 FATE_NAMES = ("aligned", "dead", "undecided")
 ALIGNED, DEAD, UNDECIDED = range(3)
 
+FINITE_CAP = 1e30  # finite() clips to +-this (a diverged run's mse can be huge)
+
 
 @dataclass
 class Metrics:
@@ -95,3 +97,18 @@ def frame_summary(run, i: int) -> str:
         parts.append(f"{n_und} undecided")
     parts.append(f"mse {run.mse[i]:.2g}")
     return ", ".join(parts)
+
+
+def finite(x, *, lo: float = -FINITE_CAP, hi: float = FINITE_CAP) -> np.ndarray:
+    """A float array with NaN -> 0 and +-inf / huge values clipped to [lo, hi] (diverged runs)."""
+    x = np.asarray(x, dtype=float)
+    return np.clip(np.nan_to_num(x, nan=0.0, posinf=hi, neginf=lo), lo, hi)
+
+
+def span_rank(cfg) -> int:
+    """Dimension of the teacher span for a config, without building the teachers."""
+    if cfg.k == 1:
+        return 1
+    if cfg.teachers == "planar":
+        return 2
+    return min(cfg.k, cfg.d)
