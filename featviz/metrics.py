@@ -44,7 +44,12 @@ def line_angles(w: np.ndarray, teacher_w: np.ndarray) -> tuple[np.ndarray, np.nd
     cos = np.clip(cos, 0.0, 1.0)
     nearest = cos.argmax(-1)
     best = np.take_along_axis(cos, nearest[..., None], -1)[..., 0]
-    angle = np.degrees(np.arccos(best))
+    # arccos loses half the digits near 1 (a neuron exactly on its line reads ~1e-6 degrees):
+    # take the angle from the part of w off the line, atan2(|w - (w.u)u|, |w.u|).
+    u = teacher_w[nearest]  # (..., d)
+    off = w - (w * u).sum(-1, keepdims=True) * u
+    sin = np.linalg.norm(off, axis=-1) / safe
+    angle = np.degrees(np.arctan2(sin, best))
     angle = np.where(norms > 0, angle, 90.0)
     return nearest, angle
 
