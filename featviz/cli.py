@@ -31,7 +31,20 @@ def build_parser() -> argparse.ArgumentParser:
         )
     t.add_argument("--out", help="where to write the run (.npz); omit to only print the summary")
     t.add_argument("--cache", action="store_true", help="use the disk cache (FEATVIZ_CACHE_DIR)")
+    from featviz.lessons import BY_SLUG
+
+    c = sub.add_parser("check", help="run a lesson's check on its preset (or on a saved run); prints JSON")
+    c.add_argument("lesson", choices=sorted(BY_SLUG), help="the lesson's slug")
+    c.add_argument("--run", help="a saved run (.npz) to check instead of training the preset")
+    cert = sub.add_parser("certificate", help="the dual certificate of a config's teachers on the whole sphere")
+    for name in CERT_PARAMS:
+        cert.add_argument(
+            f"--{name}", metavar=name.upper(), help=f"{PARAMS[name].help} Allowed: {PARAMS[name].allowed}."
+        )
     return p
+
+
+CERT_PARAMS = ("d", "k", "teachers", "sep", "angles", "a_star", "seed")
 
 
 def _join_negative_values(argv: list[str]) -> list[str]:
@@ -50,9 +63,44 @@ def _join_negative_values(argv: list[str]) -> list[str]:
     return out
 
 
+def _check(parser, args) -> int:
+    from featviz.lessons import BY_SLUG
+    from featviz.run import Run
+
+    lesson = BY_SLUG[args.lesson]
+    if args.run:
+        try:
+            run = Run.load_npz(args.run)
+        except (OSError, ValueError) as e:
+            parser.error(f"argument --run: cannot read {args.run!r}: {e}")
+    else:
+        run = train(lesson.config)
+    result = lesson.check(run)
+    out = {"lesson": lesson.slug, "passed": result.passed, "measured": result.measured} | result.values
+    print(json.dumps(out))
+    return 0 if result.passed else 1
+
+
+def _certificate(parser, args) -> int:
+    from featviz.certificate import certificate_for_config
+
+    given = {name: getattr(args, name) for name in CERT_PARAMS if getattr(args, name) is not None}
+    try:
+        cfg = Config.from_mapping(given)
+    except ConfigError as e:
+        parser.error(f"argument --{e.param}: {e}")
+    cert = certificate_for_config(cfg)
+    print(json.dumps(cert.as_dict()))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(_join_negative_values(sys.argv[1:] if argv is None else list(argv)))
+    if args.command == "check":
+        return _check(parser, args)
+    if args.command == "certificate":
+        return _certificate(parser, args)
     given = {name: getattr(args, name) for name in PARAMS if getattr(args, name) is not None}
     try:
         cfg = Config.from_mapping(given)
