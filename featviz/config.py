@@ -37,6 +37,11 @@ from featviz.params import (  # noqa: F401 - re-exported: the config's vocabular
 ENGINE_VERSION = "2"
 
 
+# The parameters that Config's rules across parameters read (__post_init__): a link whose values
+# conflict leaves out some of these, never others (at most 2**9 combinations to try).
+RULE_PARAMS = ("d", "k", "teachers", "sep", "angles", "a_star", "m", "symmetric", "algo")
+
+
 @dataclass(frozen=True)
 class Config:
     d: int = 10
@@ -285,24 +290,16 @@ def parse_lenient(mapping: Mapping[str, object]) -> tuple[Config, list[str]]:
     except ConfigError as e:
         conflict = e
     # The parameter the rule names first, then the others, later parameters before earlier ones.
-    order = [n for n in values if n == conflict.param] + [n for n in reversed(values) if n != conflict.param]
-    for size in range(1, min(MAX_LEFT_OUT, len(order)) + 1):
+    order = [n for n in values if n == conflict.param]
+    order += [n for n in reversed(values) if n != conflict.param and n in RULE_PARAMS]
+    for size in range(1, len(order) + 1):
         for left_out in itertools.combinations(order, size):
             try:
                 cfg = Config(**_fill_lists({n: v for n, v in values.items() if n not in left_out}))
             except ConfigError:
                 continue
             return cfg, messages + [_conflict_message(conflict, name, values[name]) for name in left_out]
-    # Many conflicts at once: leave out, one by one, the value each broken rule names.
-    while True:
-        try:
-            return Config(**_fill_lists(dict(values))), messages
-        except ConfigError as e:
-            name = e.param if e.param in values else next(iter(values))
-            messages.append(_conflict_message(e, name, values.pop(name)))
-
-
-MAX_LEFT_OUT = 3  # conflicting values are searched for up to this many at once (C(20, 3) configs)
+    return Config(), messages  # not reached: the defaults of RULE_PARAMS fit together and with anything
 
 
 def _conflict_message(conflict: ConfigError, name: str, value: object) -> str:
