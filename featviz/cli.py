@@ -7,7 +7,7 @@ import json
 import sys
 
 from featviz import cache
-from featviz.config import PARAMS, BudgetError, Config, ConfigError, check_budget
+from featviz.config import PARAMS, BudgetError, Config, ConfigError, check_budget, encode_value, reason
 from featviz.engine import train
 
 
@@ -22,12 +22,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     t = sub.add_parser("train", help="train one configuration and save it as .npz")
-    defaults = Config().to_mapping()
     for name, param in PARAMS.items():
+        default = encode_value(param.default)
+        if param.per_teacher:
+            default += " (for the default k; one per teacher)"
         t.add_argument(
-            f"--{name}",
-            metavar=name.upper(),
-            help=f"{param.help} Allowed: {param.allowed}. Default: {defaults[name]}.",
+            f"--{name}", metavar=name.upper(), help=f"{param.help} Allowed: {param.allowed}. Default: {default}."
         )
     t.add_argument("--out", help="where to write the run (.npz); omit to only print the summary")
     t.add_argument("--cache", action="store_true", help="use the disk cache (FEATVIZ_CACHE_DIR)")
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg = Config.from_mapping(given)
         check_budget(cfg)
     except ConfigError as e:
-        parser.error(f"argument --{e.param}: {e}")
+        parser.error(f"argument --{e.param}: {reason(e)}")
     except BudgetError as e:
         parser.error(str(e))
     if args.cache:

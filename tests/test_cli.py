@@ -98,7 +98,7 @@ def test_help_lists_every_flag_with_its_range(results):
 def test_bad_value_exits_2_with_one_line_naming_the_flag(results):
     proc = results["bad_d"]
     assert proc.returncode == 2 and proc.stdout == ""
-    expected = "python -m featviz: error: argument --d: d: must be an integer in [2, 200] (got 500)"
+    expected = "python -m featviz: error: argument --d: '500' is not valid: must be an integer in [2, 200]"
     assert proc.stderr.splitlines() == [expected]
 
 
