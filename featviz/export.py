@@ -21,13 +21,14 @@ import tempfile
 from dataclasses import dataclass
 
 import matplotlib
-
 import numpy as np
+from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, NullFormatter
+from PIL import Image, ImageDraw, ImageFont
 
 from featviz.figures import FATE_COLORS, TEACHER_COLORS
 from featviz.metrics import ALIGNED, ALIGNED_DEG, DEAD, DEAD_MASS, UNDECIDED
@@ -43,8 +44,9 @@ CAMERA_ELEV_DEG = 24.0
 CAMERA_AZIM0_DEG = -70.0
 
 # Layout in inches at 100 dpi for 1280 x 720; larger sizes scale the dpi, so every size shows
-# the same picture. Font sizes in points: at 1280 x 720 one point is 100/72 px, so the 15 pt
-# caption is 21 px tall.
+# the same picture. Font sizes in points: at 1280 x 720 one point is 100/72 px, so the 17 pt
+# caption is 24 px tall (32 px at 1920 x 1080).
+CAPTION_PT = 17.0
 _BASE_W_IN = 12.8
 _FATE_MARKERS = {ALIGNED: "o", UNDECIDED: "D", DEAD: "x"}
 _FATE_LABELS = {
@@ -251,7 +253,12 @@ class FrameRenderer:
         fig.text(x0, 0.885, line1 + "\n" + line2, fontsize=13, color=_MUTED, va="top", linespacing=1.4)
         if run.status != "ok":
             fig.text(x0, 0.79, f"training stopped early: {run.status}", fontsize=13, color="#D55E00", va="top")
-        self.caption = fig.text(x0, 0.74, "", fontsize=17, color=_TEXT, va="top", linespacing=1.55)
+        # The caption changes every frame and is most of a frame's text: Pillow draws it onto the
+        # pixels (a few ms) instead of matplotlib's text layout (most of a frame's time).
+        font_path = font_manager.findfont(font_manager.FontProperties(family=matplotlib.rcParams["font.family"]))
+        self._caption_px = CAPTION_PT * self.dpi / 72.0
+        self._caption_font = ImageFont.truetype(font_path, size=round(self._caption_px))
+        self._caption_xy = (x0 * w_px, (1 - 0.74) * h_px)
         handles = [
             Line2D([], [], color=TEACHER_COLORS[i % len(TEACHER_COLORS)], lw=3, label=_teacher_label(i, a))
             for i, a in enumerate(run.teacher_a)
@@ -308,7 +315,7 @@ class FrameRenderer:
         moving = []  # in drawing order
         if self.view.ndim == 3:
             moving += [self.box, self.axes3d, *self.teacher_lines, *self.axis_labels]
-        moving += [*self.scatters.values(), self.caption, self.mse_dot]
+        moving += [*self.scatters.values(), self.mse_dot]
         for artist in moving:
             artist.set_animated(True)
         self._moving = moving
@@ -316,7 +323,7 @@ class FrameRenderer:
         self._background = self.fig.canvas.copy_from_bbox(self.fig.bbox)
 
     def frame(self, i: int) -> np.ndarray:
-        """Pixels of frame i, (H, W, 4) uint8 RGBA (alpha 255), a view of the canvas until the next frame."""
+        """Frame i as an RGB Pillow image of the export size."""
         v, run, fig = self.view, self.run, self.fig
         if self._background is None:
             self._draw_background()
@@ -334,13 +341,20 @@ class FrameRenderer:
             sc.set_facecolors(colors)
             if f == DEAD:  # an unfilled marker: its colour is the edge
                 sc.set_edgecolors(colors)
-        self.caption.set_text("\n".join(frame_caption(run, i)))
         self.mse_dot.set_data([self._steps[i]], [self._mse[i]])
         canvas = fig.canvas
         canvas.restore_region(self._background)
         for artist in self._moving:
             fig.draw_artist(artist)
-        return np.asarray(canvas.buffer_rgba())
+        image = Image.frombuffer("RGBA", self.size, canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
+        ImageDraw.Draw(image).multiline_text(
+            self._caption_xy,
+            "\n".join(frame_caption(run, i)),
+            font=self._caption_font,
+            fill=_TEXT,
+            spacing=round(0.55 * self._caption_px),
+        )
+        return image
 
     def _project3d(self, coords: np.ndarray, azim_deg: float) -> tuple[np.ndarray, np.ndarray]:
         """Orthographic camera at (elevation, azimuth): (n,3) -> screen (n,2), depth (n,) toward the viewer.
@@ -391,11 +405,9 @@ def _teacher_label(i: int, a_star: float) -> str:
 
 def write_gif(run, path, *, size: tuple[int, int] = DEFAULT_SIZE, fps: int = DEFAULT_FPS) -> None:
     """An animated GIF that loops. GIF stores delays in 1/100 s, so the fps is rounded to that."""
-    from PIL import Image
-
     fps = check_fps(fps)
     renderer = FrameRenderer(run, size)
-    images = [Image.fromarray(px).convert("RGB") for px in renderer.frames()]
+    images = list(renderer.frames())
     # One adaptive palette for all frames (no flicker between frames), chosen from the first,
     # middle and last frames side by side; the frames are mapped to it without dithering
     # (flat colours: dithering would only add noise and bytes).
@@ -430,7 +442,7 @@ def write_mp4(run, path, *, size: tuple[int, int] = DEFAULT_SIZE, fps: int = DEF
         (w, h),
         fps=fps,
         codec="libx264",
-        pix_fmt_in="rgba",
+        pix_fmt_in="rgb24",
         pix_fmt_out="yuv420p",
         quality=7,
         macro_block_size=2,
@@ -439,8 +451,8 @@ def write_mp4(run, path, *, size: tuple[int, int] = DEFAULT_SIZE, fps: int = DEF
     )
     writer.send(None)  # start ffmpeg
     try:
-        for px in renderer.frames():
-            writer.send(px)
+        for image in renderer.frames():
+            writer.send(image.tobytes())
     finally:
         writer.close()
 
