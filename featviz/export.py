@@ -20,17 +20,8 @@ import re
 import tempfile
 from dataclasses import dataclass
 
-import matplotlib
 import numpy as np
-from matplotlib import font_manager
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import LineCollection
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter, NullFormatter
-from PIL import Image, ImageDraw, ImageFont
 
-from featviz.figures import FATE_COLORS, TEACHER_COLORS
 from featviz.metrics import ALIGNED, ALIGNED_DEG, DEAD, DEAD_MASS, UNDECIDED
 
 FORMATS = ("gif", "mp4")
@@ -82,9 +73,7 @@ def check_size(size: tuple[int, int]) -> tuple[int, int]:
     (wlo, whi), (hlo, hi) = SIZE_RANGE
     w, h = size
     if not (wlo <= w <= whi and hlo <= h <= hi):
-        raise ExportError(
-            "size", f"must have width in [{wlo}, {whi}] and height in [{hlo}, {hi}] pixels (got {w}x{h})"
-        )
+        raise ExportError("size", f"must have width in [{wlo}, {whi}] and height in [{hlo}, {hi}] pixels (got {w}x{h})")
     if w % 2 or h % 2:  # H.264 with 4:2:0 chroma needs even sides
         raise ExportError("size", f"must have an even width and height (got {w}x{h})")
     return int(w), int(h)
@@ -126,6 +115,8 @@ class ExportView:
 
     @classmethod
     def from_run(cls, run) -> ExportView:
+        from featviz.figures import FATE_COLORS, TEACHER_COLORS
+
         met = run.metrics
         r = run.basis.shape[0]
         k = run.teacher_w.shape[0]
@@ -190,6 +181,19 @@ class FrameRenderer:
     """One matplotlib figure for a run; ``frame(i)`` updates its artists and returns RGB pixels (H,W,3)."""
 
     def __init__(self, run, size: tuple[int, int] = DEFAULT_SIZE):
+        # Imported here: the command line builds its parser from this module's constants and
+        # should not pay for matplotlib and plotly unless it exports.
+        import matplotlib
+        from matplotlib import font_manager
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.collections import LineCollection
+        from matplotlib.figure import Figure
+        from matplotlib.lines import Line2D
+        from matplotlib.ticker import FuncFormatter, NullFormatter
+        from PIL import ImageFont
+
+        from featviz.figures import FATE_COLORS, TEACHER_COLORS
+
         self.run = run
         self.size = check_size(size)
         self.view = v = ExportView.from_run(run)
@@ -324,6 +328,8 @@ class FrameRenderer:
 
     def frame(self, i: int) -> np.ndarray:
         """Frame i as an RGB Pillow image of the export size."""
+        from PIL import Image, ImageDraw
+
         v, run, fig = self.view, self.run, self.fig
         if self._background is None:
             self._draw_background()
@@ -405,6 +411,8 @@ def _teacher_label(i: int, a_star: float) -> str:
 
 def write_gif(run, path, *, size: tuple[int, int] = DEFAULT_SIZE, fps: int = DEFAULT_FPS) -> None:
     """An animated GIF that loops. GIF stores delays in 1/100 s, so the fps is rounded to that."""
+    from PIL import Image
+
     fps = check_fps(fps)
     renderer = FrameRenderer(run, size)
     images = list(renderer.frames())
