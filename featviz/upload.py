@@ -171,11 +171,11 @@ def _check_arrays(arrays: dict[str, np.ndarray], cfg: Config) -> dict[str, np.nd
         if name in _INT_FIELDS:
             if kind not in "iu":
                 raise UploadError(f"The array {name} should hold integers, not {arr.dtype}.")
-            out[name] = arr.astype(np.int64)
+            out[name] = arr.astype(arr.dtype.newbyteorder("="))  # the saved type, in native byte order
         else:
             if kind not in "fiu":
                 raise UploadError(f"The array {name} should hold numbers, not {arr.dtype}.")
-            arr = arr.astype(np.float64)
+            arr = arr.astype(arr.dtype.newbyteorder("=")) if kind == "f" else arr.astype(np.float64)
             if not np.isfinite(arr).all():
                 raise UploadError(f"The array {name} holds NaN or inf.")
             out[name] = arr
