@@ -14,9 +14,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from featviz.config import Config  # noqa: E402
-from featviz.engine import train  # noqa: E402
-from featviz.export import DEFAULT_FPS, FORMATS, SIZES, export  # noqa: E402
+from featviz.config import Config
+from featviz.engine import train
+from featviz.export import DEFAULT_FPS, FORMATS, SIZES, export
 
 
 def main() -> None:
@@ -25,9 +25,8 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=1, help="best of this many exports per cell")
     args = p.parse_args()
     run = train(Config())
-    print(
-        f"default run: {run.n_frames} frames, fps {args.fps}, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores\n"
-    )
+    load = os.getloadavg()[0]
+    print(f"default run: {run.n_frames} frames, fps {args.fps}, load average {load:.1f} on {os.cpu_count()} cores\n")
     print("| format | size | seconds | file MB |")
     print("|---|---|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:

@@ -115,7 +115,7 @@ def test_member_that_lies_about_its_size_is_not_inflated_past_it(valid):
 
 
 def test_arrays_far_over_the_cap(valid, run):
-    T, m, d = run.w.shape
+    T, m, _ = run.w.shape
     big = npz(valid, w=np.zeros((T, m, 40_000)))  # 11 MB of float64 against a 1 MB cap
     assert "The array w would unpack to" in message(big, max_bytes=CAP)
     half = np.zeros(CAP // 8 // 2 + 1000)  # two arrays each under the cap, over it together
