@@ -73,10 +73,8 @@ def _export_main(args, parser) -> int:
         size = parse_size(args.size)
     except ExportError as e:
         parser.error(f"argument --size: {e}")
-    try:
-        fps = float(args.fps)
-    except ValueError:
-        fps = args.fps
+    text = args.fps.strip()
+    fps = int(text) if text.lstrip("-").isdigit() else text
     try:
         fps = check_fps(fps)
     except ExportError as e:
