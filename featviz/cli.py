@@ -41,10 +41,84 @@ def build_parser() -> argparse.ArgumentParser:
         cert.add_argument(
             f"--{name}", metavar=name.upper(), help=f"{PARAMS[name].help} Allowed: {PARAMS[name].allowed}."
         )
+    _add_export_parser(sub)
     return p
 
 
 CERT_PARAMS = ("d", "k", "teachers", "sep", "angles", "a_star", "seed")
+
+
+def _add_export_parser(sub) -> None:
+    """`export`: train (or open a saved run) and write the neuron animation as GIF or MP4."""
+    from featviz.export import DEFAULT_FPS, DEFAULT_SIZE, FORMATS, FPS_RANGE, SIZE_RANGE
+
+    e = sub.add_parser("export", help="train one configuration and write its neuron animation as GIF or MP4")
+    (wlo, whi), (hlo, hhi) = SIZE_RANGE
+    e.add_argument("--format", required=True, choices=FORMATS, help="gif or mp4")
+    e.add_argument("--out", required=True, help="the file to write")
+    e.add_argument(
+        "--size",
+        default=f"{DEFAULT_SIZE[0]}x{DEFAULT_SIZE[1]}",
+        help=f"WIDTHxHEIGHT in pixels, width in [{wlo}, {whi}], height in [{hlo}, {hhi}], even; "
+        "for slides 1280x720 or 1920x1080. Default: %(default)s.",
+    )
+    e.add_argument(
+        "--fps",
+        default=str(DEFAULT_FPS),
+        help=f"frames per second, an integer in [{FPS_RANGE[0]}, {FPS_RANGE[1]}]. Default: %(default)s.",
+    )
+    e.add_argument("--run", metavar="FILE", help="export a saved run (.npz) instead of training; no train flags then")
+    e.add_argument("--cache", action="store_true", help="use the disk cache (FEATVIZ_CACHE_DIR)")
+    defaults = Config().to_mapping()
+    for name, param in PARAMS.items():
+        e.add_argument(
+            f"--{name}",
+            metavar=name.upper(),
+            help=f"{param.help} Allowed: {param.allowed}. Default: {defaults[name]}.",
+        )
+
+
+def _export_main(args, parser) -> int:
+    from featviz.export import ExportError, check_fps, export, parse_size
+    from featviz.upload import UploadError, load_run_bytes
+
+    try:
+        size = parse_size(args.size)
+    except ExportError as e:
+        parser.error(f"argument --size: {e}")
+    text = args.fps.strip()
+    fps = int(text) if text.lstrip("-").isdigit() else text
+    try:
+        fps = check_fps(fps)
+    except ExportError as e:
+        parser.error(f"argument --fps: {e}")
+    given = {name: getattr(args, name) for name in PARAMS if getattr(args, name) is not None}
+    if args.run:
+        if given:
+            parser.error(f"argument --run: train flags cannot change a saved run (got --{next(iter(given))})")
+        try:
+            with open(args.run, "rb") as f:
+                run = load_run_bytes(f.read())
+        except OSError as e:
+            parser.error(f"argument --run: cannot read {args.run!r}: {e.strerror}")
+        except UploadError as e:
+            parser.error(f"argument --run: {e}")
+    else:
+        try:
+            cfg = Config.from_mapping(given)
+            check_budget(cfg)
+        except ConfigError as e:
+            parser.error(f"argument --{e.param}: {reason(e)}")
+        except BudgetError as e:
+            parser.error(str(e))
+        run = cache.get_or_train(cfg, train)[0] if args.cache else train(cfg)
+    try:
+        export(run, args.out, fmt=args.format, size=size, fps=fps)
+    except OSError as e:
+        print(f"python -m featviz: error: cannot write --out {args.out!r}: {e.strerror or e}", file=sys.stderr)
+        return 1
+    print(json.dumps({"out": args.out, "format": args.format, "size": list(size), "fps": fps, "frames": run.n_frames}))
+    return 0
 
 
 def _join_negative_values(argv: list[str]) -> list[str]:
@@ -88,7 +162,7 @@ def _certificate(parser, args) -> int:
     try:
         cfg = Config.from_mapping(given)
     except ConfigError as e:
-        parser.error(f"argument --{e.param}: {e}")
+        parser.error(f"argument --{e.param}: {reason(e)}")
     cert = certificate_for_config(cfg)
     print(json.dumps(cert.as_dict()))
     return 0
@@ -101,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
         return _check(parser, args)
     if args.command == "certificate":
         return _certificate(parser, args)
+    if args.command == "export":
+        return _export_main(args, parser)
     given = {name: getattr(args, name) for name in PARAMS if getattr(args, name) is not None}
     try:
         cfg = Config.from_mapping(given)
