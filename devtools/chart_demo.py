@@ -65,4 +65,5 @@ def main() -> None:
     status.write("live: done")
 
 
-main()
+if __name__ == "__main__":  # streamlit runs the script as __main__; tests import CONFIGS
+    main()

@@ -299,6 +299,9 @@ class Chart {
       const t = ev.target;
       const onArea = t?.classList?.contains("nsewdrag") || t?.closest?.(".gl-container");
       if (!onArea || !this.selected) return;
+      // Plotly hit-tests by hover: a click with a point under the cursor is a neuron's click
+      // (plotly_click), whatever the order of the events.
+      if (gd._hoverdata && gd._hoverdata.length) return;
       setTimeout(() => {
         if (this.hitAt && performance.now() - this.hitAt < 400) return;
         this.select(null);
