@@ -21,7 +21,8 @@ from featviz.engine import train
 
 CONFIGS = {
     "a": Config(d=10, k=3, m=30, epochs=3, steps=200),  # 3-D teacher span
-    "b": Config(d=6, k=2, m=20, teachers="planar", angles=(0.0, 70.0), a_star=(1.0, 1.0), epochs=3, steps=200),  # 2-D view
+    # 2-D view
+    "b": Config(d=6, k=2, m=20, teachers="planar", angles=(0.0, 70.0), a_star=(1.0, 1.0), epochs=3, steps=200),
 }
 
 

@@ -132,7 +132,8 @@ def test_click_draws_the_neurons_path(demo_server, chart_page, screenshot):
         const i = gd._fullData.findIndex(t => t.name === name);
         const t = gd._fullData[i], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
         const box = gd.getBoundingClientRect();
-        const px = Array.from(t.x, (x, j) => [box.left + xa._offset + xa.l2p(x), box.top + ya._offset + ya.l2p(t.y[j])]);
+        const px = Array.from(t.x, (x, j) =>
+            [box.left + xa._offset + xa.l2p(x), box.top + ya._offset + ya.l2p(t.y[j])]);
         let best = 0, bestD = -1;
         px.forEach((p, j) => {
             const d = Math.min(...px.map((q, k) => k === j ? Infinity : Math.hypot(p[0] - q[0], p[1] - q[1])));
@@ -181,7 +182,8 @@ def test_trails_follow_the_frames(demo_server, chart_page, screenshot):
         const trail = () => gd._fullData.filter(t => t.name === 'trail' && t.mode === 'lines')
             .map(t => Array.from(t.x).filter(v => v !== null && !Number.isNaN(v)).length);
         const at0 = trail();
-        await Plotly.animate(gd, [frames[30].name], {mode: 'immediate', frame: {duration: 0, redraw: false}, transition: {duration: 0}});
+        await Plotly.animate(gd, [frames[30].name],
+            {mode: 'immediate', frame: {duration: 0, redraw: false}, transition: {duration: 0}});
         return {at0, at30: trail(), frame30: frames[30].traces.length};
     }"""
     )
