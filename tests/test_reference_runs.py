@@ -8,6 +8,7 @@ the engine updates ENGINE_VERSION and these references together.
 """
 
 import hashlib
+import io
 
 import numpy as np
 import pytest
@@ -493,3 +494,46 @@ def test_run_is_bit_identical_to_the_reference(trained):
             "beta[0]": float(run.beta[i, 0]),
         }
         assert got == values, f"frame {i}"
+
+
+# The .npz of the "paper" run (train_seconds set to 0.25): its members in order, and the digest
+# of every member but the metrics (those belong to featviz.metrics, which has its own tests).
+NPZ_MEMBERS = [
+    "config",
+    "meta",
+    *FIELDS,
+    "mass",
+    "nearest",
+    "line_angle_deg",
+    "fate",
+    "captured",
+    "far_mass",
+    "counts",
+    "balance",
+    "orth_norm",
+]
+NPZ_SHA256 = {
+    "config": "55cc0d41ae5049647cb0244432b53d3e210f9938a1749082ae1fd2eddc40887d",
+    "meta": "8f64309868f3c9b4894e292ee1d4ffc2bf2638320735efc95dbcff31d99571f3",
+    "teacher_w": "77b3ba3b967a01aed1b50069adf3ae0b62a7dc1264ae0dc7bcb7a85307e25205",
+    "teacher_a": "67d45f611f432b9172aabfa5587d94339bb51f409dea5da3e4d066feedd46e6f",
+    "basis": "e5fb74355c9eb9d226d31baf5e168218e2c1554365810b6046f44e2d979beddb",
+    "step": "3f24f9705bb5924ed7dd79eda46c41431a3d18c194458796b38f12fe28fb31f7",
+    "stage": "640840ea7c34b6b249391bd9fb62cd82856cd9554914b867cac6de8d7c292f45",
+    "lam": "f414458f53a9cbc67ed83ea7eff840898a875d9028c3cdbae4ee1ddd213ef957",
+    "mse": "1d5baa657d78791d1b76bdffedc1fb0f7c6e52a78f4659ace87e6ba15c1e7082",
+    "train_loss": "1d5baa657d78791d1b76bdffedc1fb0f7c6e52a78f4659ace87e6ba15c1e7082",
+    "objective": "af0c26bde19ae5d0a38e0aafadb90e8bbb960dc330b6c5a14f844d0c6d66eebe",
+    "w": "0990e5191c1cf7bbc0dab80d842f31c221a748336fd0c1036f4b9f5d6811b02a",
+    "a": "c2619be151e4deb29b66ed333884cd18e47a8b0bdc37b5b288b5d141c4e6bf46",
+    "alpha": "3f51ba4064d78b9eb41ecbf82853018aa4eab3a0a52d2e71b4c6564115a614c7",
+    "beta": "5e22b88657d4f153654bf38f829f08a1b5cfefc08c2a77c66b2a29f24f71b2fe",
+}
+
+
+def test_saved_run_file_is_unchanged():
+    run = engine.train(CONFIGS["paper"])
+    run.train_seconds = 0.25
+    with np.load(io.BytesIO(run.to_npz_bytes()), allow_pickle=False) as z:
+        assert z.files == NPZ_MEMBERS
+        assert {name: digest(z[name]) for name in NPZ_SHA256} == NPZ_SHA256
