@@ -11,30 +11,20 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import sys
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from featviz import cache
-from featviz.config import Config, env_number, work_of
-from featviz.engine import Cancelled, needs_torch, train
+from featviz.budget import QUICK_WORK, work_of
+from featviz.config import Config
+from featviz.engine import Cancelled, train
 from featviz.run import Run
+from featviz.settings import env_number
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 DEFAULT_MEMORY_MB = 1000.0
-# Runs below this work (config.work_of; the default run is 4e7, about 0.3 s) never queue
-# behind long ones: a classroom's quick runs stay quick while two big runs train.
-QUICK_WORK = 3e8
-# A run this heavy (config.work_of) takes about a second or more.
-SLOW_WORK = 1.5e8
-
-
-def likely_slow(cfg: Config) -> bool:
-    """True when training cfg will take about a second or more: a heavy run, or the process's
-    first run that needs torch (importing it takes about 2 s; small population runs do not)."""
-    return work_of(cfg) >= SLOW_WORK or (needs_torch(cfg) and "torch" not in sys.modules)
 
 
 def memory_limit() -> int:

@@ -11,14 +11,11 @@ from featviz.config import (
     MAX_K,
     MIN_ABS_A_STAR,
     PARAMS,
-    BudgetError,
     Config,
     ConfigError,
-    check_budget,
     max_random_sep,
     parse_lenient,
     parse_value,
-    work_of,
 )
 
 
@@ -338,20 +335,3 @@ def test_canonical_is_idempotent_valid_and_keeps_the_key(cfg):
     assert Config.from_mapping(can.to_mapping()) == can
     assert can.key() == cfg.key()
     assert re.fullmatch(r"[0-9a-f]{32}", cfg.key())
-
-
-# ---- compute budget ------------------------------------------------------------------------
-
-
-def test_budget_refuses_large_runs_with_what_to_reduce(monkeypatch):
-    cfg = Config()
-    assert work_of(cfg) == cfg.m * (cfg.m + cfg.k) * cfg.d * cfg.epochs * cfg.steps
-    check_budget(cfg)  # the default fits the default budget
-    monkeypatch.setenv("FEATVIZ_MAX_WORK", str(work_of(cfg) - 1))
-    with pytest.raises(BudgetError, match="Reduce steps, epochs, m or d"):
-        check_budget(cfg)
-    monkeypatch.setenv("FEATVIZ_MAX_WORK", "not a number")
-    check_budget(cfg)  # a broken setting falls back to the default
-    monkeypatch.setenv("FEATVIZ_MAX_SNAPSHOT_FLOATS", str(cfg.frames * cfg.m * cfg.d - 1))
-    with pytest.raises(BudgetError, match="Reduce frames, m or d"):
-        check_budget(cfg)

@@ -107,3 +107,62 @@ def test_no_import_cycle_in_featviz():
         tuple(graphlib.TopologicalSorter(import_graph()).static_order())
     except graphlib.CycleError as e:
         pytest.fail(f"import cycle: {' -> '.join(e.args[1])}")
+
+
+# ---- the import contract ------------------------------------------------------------------
+
+# Modules below the UI layer: importing one loads neither torch (about 2 s, needed only to
+# train large or sampled runs) nor streamlit (the UI layer only).
+LIGHT_MODULES = (
+    "featviz.config",
+    "featviz.run",
+    "featviz.metrics",
+    "featviz.figures",
+    "featviz.budget",
+    "featviz.certificate",
+    "featviz.lessons",
+    "featviz.exact",
+    "featviz.settings",
+)
+HEAVY = ("torch", "streamlit")
+# The UI layer: the only featviz modules that may import streamlit.
+UI_LAYER = "featviz.ui"
+
+_PROBE = """
+import importlib, json, sys
+importlib.import_module(sys.argv[1])
+print(json.dumps(sorted({name.partition(".")[0] for name in sys.modules} & set(sys.argv[2:]))))
+"""
+
+
+def heavy_imports_of(module: str) -> list[str]:
+    """The heavy packages a fresh interpreter holds after importing `module`."""
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE, module, *HEAVY],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return json.loads(out.stdout)
+
+
+@pytest.mark.parametrize("module", LIGHT_MODULES)
+def test_light_modules_import_neither_torch_nor_streamlit(module):
+    assert heavy_imports_of(module) == []
+
+
+def test_the_probe_sees_a_heavy_import():
+    assert heavy_imports_of("featviz.torch_state") == ["torch"]
+
+
+def test_only_the_ui_layer_imports_streamlit():
+    importers = set()
+    for name, path in modules().items():
+        for node in _import_nodes(ast.parse(path.read_text(), filename=str(path))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            if any(n == "streamlit" or n.startswith("streamlit.") for n in names):
+                importers.add(name)
+    assert importers, "the UI layer imports streamlit"
+    assert {name for name in importers if name != UI_LAYER and not name.startswith(UI_LAYER + ".")} == set()

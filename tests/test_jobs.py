@@ -153,14 +153,3 @@ def test_progress_total_is_the_runs_last_step(tmp_path, monkeypatch, algo):
     assert job.wait(60) and job.state == jobs.DONE
     assert total == int(job.run.step[-1]) == cfg.total_steps + (2 if algo == "paper" else 0)
     assert job.step == total
-
-
-def test_likely_slow_means_heavy_or_the_first_torch_import(monkeypatch):
-    """The Playground shows the figure's empty panels first for runs expected to take a second or more."""
-    import sys
-
-    assert not jobs.likely_slow(Config())  # 4e7 of work, NumPy: about 0.3 s
-    assert jobs.likely_slow(Config(m=200, epochs=12))  # heavy
-    monkeypatch.delitem(sys.modules, "torch", raising=False)  # as in a fresh server process
-    assert jobs.likely_slow(Config(data="samples", m=8, epochs=1, steps=10))  # needs torch, not imported
-    assert not jobs.likely_slow(Config())  # small population runs never import torch
