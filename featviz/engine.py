@@ -18,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 
 from featviz.config import Config, ConfigError, max_random_sep
-from featviz.run import STAGE_1, STAGE_2, STAGE_3, STAGE_GD, STAGE_INIT, Run
+from featviz.run import PER_FRAME, STAGE_1, STAGE_2, STAGE_3, STAGE_GD, STAGE_INIT, Run
 from featviz.state import NumpyState, State
 
 BLOWUP = 1e6  # a parameter this large means gradient descent diverged
@@ -206,9 +206,11 @@ def train(
 
 
 class _Recorder:
+    """The snapshots of one run, a list per per-frame field of the Run schema."""
+
     def __init__(self, state: State, cfg: Config, basis: np.ndarray):
         self.state, self.cfg, self._basis = state, cfg, basis
-        self.rows: list[tuple] = []
+        self.columns: dict[str, list] = {f.name: [] for f in PER_FRAME}
 
     def finite(self) -> bool:
         return all(math.isfinite(v) for v in self.state.sizes())
@@ -228,36 +230,38 @@ class _Recorder:
         mse = self.state.mse()
         train_loss = mse if self.cfg.data == "population" else self.state.train_loss()
         reg = 0.5 * lam * (float((a * a).sum()) + float((W * W).sum()))
-        values = (mse, train_loss, train_loss + reg)
-        if not all(math.isfinite(v) for v in values):
+        objective = train_loss + reg
+        if not all(math.isfinite(v) for v in (mse, train_loss, objective)):
             return  # a state on its way to blowing up is not recorded
-        self.rows.append((step, stage, lam, *values, W, a, alpha, beta))
+        row = {
+            "step": step,
+            "stage": stage,
+            "lam": lam,
+            "mse": mse,
+            "train_loss": train_loss,
+            "objective": objective,
+            "w": W,
+            "a": a,
+            "alpha": alpha,
+            "beta": beta,
+        }
+        for name, column in self.columns.items():
+            column.append(row[name])
 
     def finish(self, t0: float, step: int, reason: str, *, diverged: bool) -> Run:
-        rows = self.rows
         if diverged:
             last_lr = self.cfg.lr
             reason = (
-                f"Training diverged at step {step}: {reason}. Frames up to step {rows[-1][0]} are shown. "
-                f"Try a smaller learning rate, e.g. lr = {last_lr / 10:.3g}."
+                f"Training diverged at step {step}: {reason}. Frames up to step {self.columns['step'][-1]} are "
+                f"shown. Try a smaller learning rate, e.g. lr = {last_lr / 10:.3g}."
             )
-        cols = list(zip(*rows, strict=True))
         st = self.state
         return Run(
             config=self.cfg,
             teacher_w=st.teacher_w,
             teacher_a=st.teacher_a,
             basis=self._basis,
-            step=np.array(cols[0], dtype=np.int64),
-            stage=np.array(cols[1], dtype=np.int8),
-            lam=np.array(cols[2], dtype=float),
-            mse=np.array(cols[3], dtype=float),
-            train_loss=np.array(cols[4], dtype=float),
-            objective=np.array(cols[5], dtype=float),
-            w=np.stack(cols[6]),
-            a=np.stack(cols[7]),
-            alpha=np.array(cols[8], dtype=float),
-            beta=np.stack(cols[9]),
+            **{f.name: np.array(self.columns[f.name], dtype=f.dtype) for f in PER_FRAME},
             status="diverged" if diverged else "ok",
             message=reason,
             diverged_step=step if diverged else -1,
