@@ -64,6 +64,7 @@ class JobManager:
         self._slots = threading.Semaphore(max_workers)
         self._jobs: dict[str, Job] = {}
         self._runs: OrderedDict[str, Run] = OrderedDict()
+        self._runs_bytes = 0  # sum of nbytes over self._runs, kept as runs come and go
         self._memory_bytes = memory_limit() if memory_bytes is None else memory_bytes
         self._use_disk = use_disk
         self._threads: list[threading.Thread] = []
@@ -125,11 +126,21 @@ class JobManager:
 
     def _remember(self, key: str, run: Run) -> None:
         with self._lock:
+            old = self._runs.pop(key, None)
+            if old is not None:
+                self._runs_bytes -= old.nbytes
             self._runs[key] = run
-            self._runs.move_to_end(key)
+            self._runs_bytes += run.nbytes
             # Bounded by bytes, not count: one large run can weigh as much as a thousand small ones.
-            while len(self._runs) > 1 and sum(r.nbytes for r in self._runs.values()) > self._memory_bytes:
-                self._runs.popitem(last=False)
+            while len(self._runs) > 1 and self._runs_bytes > self._memory_bytes:
+                _, dropped = self._runs.popitem(last=False)
+                self._runs_bytes -= dropped.nbytes
+
+    @property
+    def memory_bytes(self) -> int:
+        """Bytes of the finished runs held in memory."""
+        with self._lock:
+            return self._runs_bytes
 
     def _work(self, job: Job) -> None:
         def progress(step: int, total: int, mse: float) -> None:

@@ -132,3 +132,13 @@ def test_frames_subset_keeps_the_per_frame_rows_and_the_rest_whole(small_run):
     thin = small_run.thinned(3 * SMALL.m)
     np.testing.assert_array_equal(thin.step, small_run.step[[0, 4, 9]])
     assert small_run.thinned(small_run.n_frames * SMALL.m) is small_run
+
+
+def test_thinned_run_keeps_first_and_last_and_bounds_points():
+    run = engine.train(Config(m=50, epochs=2, steps=200, frames=80))
+    thin = run.thinned(1000)  # 1000 points / 50 neurons = 20 frames
+    assert thin.n_frames == 20 < run.n_frames
+    assert thin.step[0] == run.step[0] and thin.step[-1] == run.step[-1]
+    assert (thin.w[-1] == run.w[-1]).all()
+    assert thin.metrics.counts.shape == (20, 3)
+    assert run.thinned(10**9) is run
