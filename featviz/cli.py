@@ -7,7 +7,8 @@ import json
 import sys
 
 from featviz import cache
-from featviz.config import PARAMS, BudgetError, Config, ConfigError, check_budget, encode_value, reason
+from featviz.budget import BudgetError, check_budget
+from featviz.config import PARAMS, Config, ConfigError, encode_value, reason
 from featviz.engine import train
 
 

@@ -15,7 +15,6 @@ import hashlib
 import itertools
 import json
 import math
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -307,55 +306,3 @@ def _conflict_message(conflict: ConfigError, name: str, value: object) -> str:
         return rejected(conflict)
     why = ConfigError(name, f"consistent with the link's other values ({conflict})", encode_value(value))
     return rejected(why)
-
-
-# ---- compute budget -----------------------------------------------------------------
-
-DEFAULT_MAX_WORK = 2e10  # about m*(m+k)*d*total_steps; ~ a minute on 2 cores
-DEFAULT_MAX_SNAPSHOT_FLOATS = 2e7  # frames*m*d, i.e. 160 MB of float64
-
-
-class BudgetError(ValueError):
-    """A valid config whose run is too large for this server."""
-
-
-def work_of(cfg: Config) -> float:
-    per_step = cfg.m * (cfg.m + cfg.k) * cfg.d
-    if cfg.data == "samples":
-        per_step = max(per_step, cfg.n * (cfg.m + cfg.k) * cfg.d)
-    return float(per_step) * cfg.total_steps
-
-
-def env_number(var: str, default: float) -> float:
-    """A positive finite number from the environment; anything else gives the default."""
-    try:
-        v = float(os.environ.get(var, default))
-    except ValueError:
-        return default
-    return v if v > 0 and math.isfinite(v) else default
-
-
-def budget_limits() -> tuple[float, float]:
-    """(max work, max snapshot floats), overridable by FEATVIZ_MAX_WORK / FEATVIZ_MAX_SNAPSHOT_FLOATS."""
-    return (
-        env_number("FEATVIZ_MAX_WORK", DEFAULT_MAX_WORK),
-        env_number("FEATVIZ_MAX_SNAPSHOT_FLOATS", DEFAULT_MAX_SNAPSHOT_FLOATS),
-    )
-
-
-def check_budget(cfg: Config) -> None:
-    max_work, max_floats = budget_limits()
-    work = work_of(cfg)
-    if work > max_work:
-        raise BudgetError(
-            f"This run is too large for this server: m*(m+k)*d*epochs*steps = {work:.3g} "
-            f"exceeds the cap {max_work:.3g}. Reduce steps, epochs, m or d"
-            + (" (or n)" if cfg.data == "samples" else "")
-            + "."
-        )
-    floats = cfg.frames * cfg.m * cfg.d
-    if floats > max_floats:
-        raise BudgetError(
-            f"Snapshots would hold frames*m*d = {floats:.3g} numbers, over the cap "
-            f"{max_floats:.3g}. Reduce frames, m or d."
-        )

@@ -20,7 +20,8 @@ import zipfile
 
 import numpy as np
 
-from featviz.config import ENGINE_VERSION, Config, ConfigError, env_number
+from featviz.config import ENGINE_VERSION, Config, ConfigError
+from featviz.settings import env_number
 from featviz.run import ARRAY_FIELDS, STAGE_NAMES, Run
 
 DEFAULT_MAX_UPLOAD_MB = 50.0

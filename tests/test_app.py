@@ -24,7 +24,9 @@ def settle(at: AppTest) -> AppTest:
     """Run, and rerun while a run trains in the background (a real browser polls instead)."""
     at.run()
     deadline = time.monotonic() + TIMEOUT
-    while at.get("progress") and time.monotonic() < deadline:
+    while at.get("progress"):
+        if time.monotonic() > deadline:
+            pytest.fail(f"the run still trains after {TIMEOUT} s")
         time.sleep(0.3)
         at.run()
     assert not at.exception, [e.value for e in at.exception]

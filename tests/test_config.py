@@ -13,16 +13,13 @@ from featviz.config import (
     MAX_K,
     MIN_ABS_A_STAR,
     PARAMS,
-    BudgetError,
     Config,
     ConfigError,
-    check_budget,
     max_random_sep,
     parse_lenient,
     parse_value,
     reason,
     rejected,
-    work_of,
 )
 
 
@@ -478,20 +475,3 @@ def test_many_conflicts_at_once_still_give_a_valid_config():
     cfg, messages = parse_lenient(link)
     assert Config.from_mapping(cfg.to_mapping()) == cfg
     assert cfg.seed == 5 and len(messages) == 4  # d (for k), a_star, angles, m
-
-
-# ---- compute budget ------------------------------------------------------------------------
-
-
-def test_budget_refuses_large_runs_with_what_to_reduce(monkeypatch):
-    cfg = Config()
-    assert work_of(cfg) == cfg.m * (cfg.m + cfg.k) * cfg.d * cfg.epochs * cfg.steps
-    check_budget(cfg)  # the default fits the default budget
-    monkeypatch.setenv("FEATVIZ_MAX_WORK", str(work_of(cfg) - 1))
-    with pytest.raises(BudgetError, match="Reduce steps, epochs, m or d"):
-        check_budget(cfg)
-    monkeypatch.setenv("FEATVIZ_MAX_WORK", "not a number")
-    check_budget(cfg)  # a broken setting falls back to the default
-    monkeypatch.setenv("FEATVIZ_MAX_SNAPSHOT_FLOATS", str(cfg.frames * cfg.m * cfg.d - 1))
-    with pytest.raises(BudgetError, match="Reduce frames, m or d"):
-        check_budget(cfg)

@@ -6,8 +6,9 @@ import time
 
 import streamlit as st
 
-from featviz.config import BudgetError, Config, check_budget
-from featviz.jobs import DONE, FAILED, QUEUED, likely_slow
+from featviz.budget import BudgetError, check_budget, likely_slow
+from featviz.config import Config
+from featviz.jobs import DONE, FAILED, QUEUED
 from featviz.run import Run
 from featviz.ui.runs import CHART_CONFIG, manager
 
