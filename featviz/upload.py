@@ -21,8 +21,8 @@ import zipfile
 import numpy as np
 
 from featviz.config import ENGINE_VERSION, Config, ConfigError
-from featviz.settings import env_number
 from featviz.run import ARRAY_FIELDS, STAGE_NAMES, Run
+from featviz.settings import env_number
 
 DEFAULT_MAX_UPLOAD_MB = 50.0
 MAX_ABS_PARAM = 1e100  # weights beyond this are no trained run (and would overflow the metrics)
