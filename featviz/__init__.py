@@ -66,7 +66,7 @@ check (see ``lesson`` and ``check``)::
 
     >>> [lesson.slug for lesson in featviz.LESSONS]  # doctest: +NORMALIZE_WHITESPACE
     ['recovery', 'no-regularization', 'lazy', 'early-stage', 'three-stages',
-     'too-much-regularization', 'sign-symmetry']
+     'too-much-regularization', 'sign-symmetry', 'surplus-dies']
 """
 
 from __future__ import annotations
