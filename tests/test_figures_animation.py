@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -134,7 +135,7 @@ def test_tick_labels_never_overlap_at_the_narrowest_width():
         x, w = _tick_px(frame / 59, _NARROW_PLOT_PX), _label_width(text)
         spans.append({"left": (x, x + w), "right": (x - w, x)}.get(anchor, (x - w / 2, x + w / 2)))
     spans.sort()
-    assert all(a[1] < b[0] for a, b in zip(spans, spans[1:], strict=False))
+    assert all(a[1] < b[0] for a, b in itertools.pairwise(spans))
     assert any(t.startswith("epoch") for _, t, _ in placed)
 
 

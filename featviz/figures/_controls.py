@@ -8,7 +8,7 @@ FRAME_MS = 120  # Play: time per frame
 
 # The slider's current-value line describes the frame shown. A frame's layout (a title) is not
 # redrawn while a 2-D animation plays, so the per-frame text lives in the slider labels instead.
-PLAY_HINT = "▶ Play replays the training; drag the slider or click a labelled tick to see any moment"
+PLAY_HINT = "▶ Play replays the training"
 
 SLIDER_X, SLIDER_LEN = 0.2, 0.8  # paper x of the slider; Play and Pause sit left of it
 _STEP_INSET = 10  # px: plotly.js draws the first and last tick this far inside the slider's ends

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import plotly.graph_objects as go
 
 from featviz.figures._style import SUBTITLE_SIZE, SUBTLE_TEXT, TEMPLATE, warning_font

@@ -128,6 +128,7 @@ def _neuron_view(run, *, mass_ref: float | None = None) -> _View:
     mass = _finite(met.mass, lo=0.0)
     ref = _mass_ref(mass) if mass_ref is None else mass_ref
     n = coords.shape[-1]
+    sizes = SIZE_2D if n == 2 else SIZE_3D
     codes, scale = _color_codes(met.fate, met.nearest, run.teacher_w.shape[0])
     custom = np.stack(
         [
@@ -146,7 +147,7 @@ def _neuron_view(run, *, mass_ref: float | None = None) -> _View:
         color_codes=codes,
         colorscale=scale,
         symbols=_fate_symbols(met.fate),
-        sizes=_marker_sizes(mass, ref, small=(SIZE_2D if n == 2 else SIZE_3D)[0], big=(SIZE_2D if n == 2 else SIZE_3D)[1]),
+        sizes=_marker_sizes(mass, ref, small=sizes[0], big=sizes[1]),
         custom=_finite(custom),
         angle=_finite(met.line_angle_deg, lo=0.0, hi=90.0),
         mass_shown=np.maximum(mass, MASS_FLOOR),
@@ -283,7 +284,9 @@ def _style_angle(fig: go.Figure, row: int, col: int, mass_range: list[float], *,
         row=row,
         col=col,
     )
-    fig.update_yaxes(_log_axis(mass_range, max_labels=5), title_text="mass |a||w|" if ytitle else None, row=row, col=col)
+    fig.update_yaxes(
+        _log_axis(mass_range, max_labels=5), title_text="mass |a||w|" if ytitle else None, row=row, col=col
+    )
 
 
 def _mass_range(*views: _View, floor: float | None = None) -> list[float]:

@@ -71,12 +71,12 @@ def compare_figure(
 
     first = len(fig.data)
     cells = ([(1, 1), (1, 2)] if same else []) + [(arow, 1), (arow, 2), (mrow, 1), (mrow, 1)]
-    for tr, (r_, c_) in zip(animated(0, True), cells, strict=True):
+    for tr, (r_, c_) in zip(animated(N - 1, True), cells, strict=True):  # opens on the last frame
         fig.add_trace(tr, row=r_, col=c_)
     anim = list(range(first, len(fig.data)))
     if same:
         for col, v in enumerate(views, start=1):
-            _style_view(fig, v, 1, col, extent, eye=1.45)  # a little closer than the Playground: two scenes share a row
+            _style_view(fig, v, 1, col, extent, eye=1.75)  # far enough that a narrow scene keeps its tick labels
     for col in (1, 2):
         _style_angle(fig, arow, col, mass_range, ytitle=col == 1)
 
