@@ -175,7 +175,7 @@ def animation_figure(
         fig.add_trace(tr, row=r, col=c, secondary_y=sec)
     animated = list(range(first, len(fig.data)))
 
-    _style_view(fig, v, 1, 1, v.extent, eye=1.4)  # closer than the default: the neuron view leads
+    _style_view(fig, v, 1, 1, v.extent)  # the default distance keeps the lowest tick labels in the panel
     _style_angle(fig, 1, 3, mass_range, ytitle=True)
 
     fig.frames = [
