@@ -50,3 +50,11 @@ def descent_targets(run, i: int, *, radius_deg: float = DESCENT_RADIUS_DEG) -> t
     target = (sign * share)[:, None] * run.teacher_w[t]
     target = np.where(near[:, None], target, 0.0)
     return finite(target), near
+
+
+def opening_frame(run, *, share: float = 0.5) -> int:
+    """The first snapshot where the neurons have left the origin: the median |w_j| has reached
+    `share` of its largest value over the run (a descent picture at the origin shows no arrows)."""
+    med = np.median(np.linalg.norm(run.w, axis=-1), axis=-1)  # (T,)
+    reached = np.flatnonzero(med >= share * float(med.max()))
+    return int(reached[0]) if reached.size else run.n_frames - 1

@@ -6,9 +6,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Fate thresholds: documented defaults, overridable per call.
+# Fate thresholds: documented defaults, overridable per call. The words are what they mean:
+# "aligned" is a direction, "dead" is a neuron that shrank away, not one that started small.
 ALIGNED_DEG = 5.0  # a neuron within this angle of a teacher line is "aligned"
-DEAD_MASS = 1e-3  # a neuron whose mass |a_j||w_j| is below this is "dead"
+# "dead": its mass |a_j||w_j| fell to at most DEAD_SHRINK of the largest it had so far AND is
+# below DEAD_SCALE times the teacher's total mass sum_i |a*_i|. The first condition keeps a small
+# initialisation (init 0.01: masses ~1e-4 at step 0) from reading as dead; the second keeps a neuron
+# that shrank but still carries a visible share of the teacher's mass from reading as dead.
+DEAD_SHRINK = 0.1
+DEAD_SCALE = 1e-3
 
 FATE_NAMES = ("aligned", "dead", "undecided")
 ALIGNED, DEAD, UNDECIDED = range(3)
@@ -24,12 +30,14 @@ class Metrics:
     fate: np.ndarray  # (T,m) ALIGNED / DEAD / UNDECIDED
     captured: np.ndarray  # (T,k) signed mass captured by each teacher: sum_{j aligned to i} a_j |w_j|
     far_mass: np.ndarray  # (T,) sum_j mass_j delta_j^2 (delta in radians)
+    total_mass: np.ndarray  # (T,) sum_j mass_j, to set against sum_i |a*_i|
+    dead_floor: float  # the absolute part of the dead rule: DEAD_SCALE * sum_i |a*_i|
     counts: np.ndarray  # (T,3) neurons per fate
     balance: np.ndarray  # (T,m) |a_j|^2 - |w_j|^2
     orth_norm: np.ndarray  # (T,m) norm of the part of w_j orthogonal to the teacher span
 
     def as_arrays(self) -> dict[str, np.ndarray]:
-        return {k: v for k, v in self.__dict__.items()}
+        return {k: v for k, v in self.__dict__.items() if isinstance(v, np.ndarray)}
 
 
 def line_angles(w: np.ndarray, teacher_w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -58,18 +66,29 @@ def run_metrics(
     w: np.ndarray,
     a: np.ndarray,
     teacher_w: np.ndarray,
+    teacher_a: np.ndarray | None = None,
     *,
     aligned_deg: float = ALIGNED_DEG,
-    dead_mass: float = DEAD_MASS,
+    dead_shrink: float = DEAD_SHRINK,
+    dead_scale: float = DEAD_SCALE,
 ) -> Metrics:
-    """Metrics for snapshots w (T,m,d), a (T,m) against unit teachers (k,d)."""
+    """Metrics for snapshots w (T,m,d), a (T,m) in time order against unit teachers (k,d).
+
+    teacher_a (k,): the teacher's output weights, whose total sum_i |a*_i| sets the scale of
+    "dead"; None counts each teacher as weight 1. A neuron is dead at snapshot t when its mass is
+    at most dead_shrink times its largest mass in snapshots 0..t and below dead_scale * sum_i |a*_i|
+    (a zero neuron is dead; a neuron that started small and stayed small is not).
+    """
     k = teacher_w.shape[0]
     wn = np.linalg.norm(w, axis=-1)  # (T,m)
     mass = np.abs(a) * wn
     nearest, angle = line_angles(w, teacher_w)
+    total_a = float(np.abs(teacher_a).sum()) if teacher_a is not None else float(k)
+    dead_floor = dead_scale * total_a
+    peak = np.maximum.accumulate(mass, axis=0) if mass.size else mass  # largest mass so far, per neuron
     fate = np.full(mass.shape, UNDECIDED, dtype=np.int8)
     fate[angle <= aligned_deg] = ALIGNED
-    fate[mass < dead_mass] = DEAD
+    fate[(mass <= dead_shrink * peak) & (mass < dead_floor)] = DEAD
     signed = a * wn
     captured = np.stack([np.where((fate == ALIGNED) & (nearest == i), signed, 0.0).sum(-1) for i in range(k)], -1)
     far_mass = (mass * np.radians(angle) ** 2).sum(-1)
@@ -86,6 +105,8 @@ def run_metrics(
         fate=fate,
         captured=captured,
         far_mass=far_mass,
+        total_mass=mass.sum(-1),
+        dead_floor=dead_floor,
         counts=counts.astype(np.int32),
         balance=a**2 - wn**2,
         orth_norm=np.linalg.norm(orth, axis=-1),
@@ -102,6 +123,44 @@ def frame_summary(run, i: int) -> str:
         parts.append(f"{n_und} undecided")
     parts.append(f"mse {run.mse[i]:.2g}")
     return ", ".join(parts)
+
+
+def headline(run, i: int) -> str:
+    """What snapshot i shows, in words, e.g. '28 of 30 neurons on a teacher line, 2 vanished'."""
+    n_al, n_dead, n_und = (int(x) for x in run.metrics.counts[i])
+    parts = [f"{n_al} of {run.config.m} neurons on a teacher line"]
+    if n_dead:
+        parts.append(f"{n_dead} vanished")
+    if n_und:
+        parts.append(f"{n_und} undecided")
+    return ", ".join(parts)
+
+
+def how_to_read_markdown() -> str:
+    """The words of the figures defined once, with the thresholds the code uses (Markdown)."""
+    return (
+        "**How to read this.** Each dot is one student neuron j.\n"
+        "- **mass** = |aⱼ|·‖wⱼ‖, the size of the neuron's contribution; the dot's area grows with it.\n"
+        f"- **aligned**: within {ALIGNED_DEG:g}° of a teacher line ±w*ᵢ (drawn in that teacher's colour).\n"
+        f"- **dead** (vanished): its mass shrank to at most {DEAD_SHRINK:g}× the largest it had so far "
+        f"and is below {DEAD_SCALE:g}·Σ|a*ᵢ|. A neuron that starts small is not dead.\n"
+        "- **undecided**: neither, yet.\n"
+        "- **captured mass** of teacher i = Σ aⱼ‖wⱼ‖ over the neurons aligned to it (signed); "
+        "recovery means it reaches a*ᵢ.\n"
+        "- **total mass** = Σⱼ |aⱼ|‖wⱼ‖, set against Σᵢ |a*ᵢ|, the mass the teacher itself needs: "
+        "any excess is mass that cancels out or sits off the lines.\n"
+        "- **far mass** = Σⱼ |aⱼ|‖wⱼ‖·δⱼ² with δⱼ the angle (radians) to the nearest teacher line; "
+        "it is 0 exactly when all the mass sits on teacher lines."
+    )
+
+
+# Why small-init runs without weight decay still align (the Playground's default init with λ = 0).
+SMALL_INIT_NOTE = (
+    "With a small init and λ = 0 most neurons still align: starting near zero, a neuron grows fastest "
+    "along the teacher directions, so the early dynamics turn it onto a teacher line before it carries "
+    "mass. What λ adds is the clean-up: without it nothing removes surplus mass, so neurons that went "
+    "the wrong way are never killed and the total mass can exceed Σ|a*ᵢ|."
+)
 
 
 def finite(x, *, lo: float = -FINITE_CAP, hi: float = FINITE_CAP) -> np.ndarray:

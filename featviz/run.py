@@ -89,7 +89,7 @@ class Run:
         if self._metrics is None:
             from featviz.metrics import run_metrics
 
-            self._metrics = run_metrics(self.w, self.a, self.teacher_w)
+            self._metrics = run_metrics(self.w, self.a, self.teacher_w, self.teacher_a)
         return self._metrics
 
     @property

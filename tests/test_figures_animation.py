@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -51,7 +52,7 @@ def test_frames_slider_and_buttons(runs, figs):
         run = runs[name]
         assert len(fig.frames) == run.n_frames
         (slider,) = fig.layout.sliders
-        assert slider.active == 0
+        assert slider.active == run.n_frames - 1  # opens on the result
         assert len(slider.steps) == run.n_frames
         assert all("step" in s.label and "λ=" in s.label for s in slider.steps)
         assert [s.args[0][0] for s in slider.steps] == [f.name for f in fig.frames]
@@ -60,21 +61,82 @@ def test_frames_slider_and_buttons(runs, figs):
         assert any("Play" in x for x in labels) and any("Pause" in x for x in labels)
         play = fig.layout.updatemenus[0].buttons[0]
         assert play.args[1]["frame"]["duration"] == F.FRAME_MS
+        # Play replays the training from the first frame (the figure opens on the last).
+        assert list(play.args[0]) == [f.name for f in fig.frames] and play.args[1]["fromcurrent"] is False
         assert play.args[1]["frame"]["redraw"] == isinstance(
             fig.data[_by_name(fig, "student neurons")[0]], go.Scatter3d
         )
 
 
-def test_initial_state_is_the_first_frame_and_the_slider_describes_each_frame(runs, figs):
+def test_initial_state_is_the_last_frame_and_the_slider_describes_each_frame(runs, figs):
     fig, run = figs["planar2"], runs["planar2"]
-    assert fig.layout.title.subtitle.text == F.PLAY_HINT
+    assert F.PLAY_HINT in fig.layout.title.subtitle.text
+    assert f"m={run.config.m}" in fig.layout.title.subtitle.text  # the settings moved to the subtitle
     for i, step in enumerate(fig.layout.sliders[0].steps):
         assert step.label.startswith(f"frame {i + 1}/{run.n_frames} · step {int(run.step[i]):,}")
         assert "neurons within" in step.label
     # Frames carry no title: a 2-D animation would not redraw it and it would go stale.
     assert all(frame.layout.title.text is None for frame in fig.frames)
-    (neurons,) = _by_name(fig, "student neurons")
-    np.testing.assert_allclose(fig.data[neurons].x, fig.frames[0].data[_animated(fig).index(neurons)].x)
+    last = run.n_frames - 1
+    for name in ("student neurons", "angle vs mass"):
+        (idx,) = _by_name(fig, name)
+        frame = fig.frames[last].data[_animated(fig).index(idx)]
+        np.testing.assert_allclose(fig.data[idx].x, frame.x)
+        np.testing.assert_allclose(fig.data[idx].y, frame.y)
+        assert not np.allclose(fig.data[idx].x, fig.frames[0].data[_animated(fig).index(idx)].x)
+
+
+def test_title_states_what_the_last_frame_shows(runs, figs):
+    for name, fig in figs.items():
+        run = runs[name]
+        al, dead, und = (int(x) for x in run.metrics.counts[-1])
+        title = fig.layout.title.text
+        assert f"{al} of {run.config.m} neurons on a teacher line" in title
+        assert (f"{dead} vanished" in title) == (dead > 0)
+        assert (f"{und} undecided" in title) == (und > 0)
+        assert "d=" not in title and "λ=" not in title  # no settings string
+
+
+def _tick_texts(fig) -> dict[float, str]:
+    return {round(a.x, 6): a.text for a in fig.layout.annotations if a.name == "slider tick"}
+
+
+def test_slider_labels_stage_and_epoch_starts_only():
+    from featviz.figures._controls import SLIDER_LEN, SLIDER_X
+
+    run = train(Config(algo="paper"))
+    fig = F.animation_figure(run)
+    n = run.n_frames
+    ticks = _tick_texts(fig)
+    # The paper's stages are frames 0..3: too close to label apart, so one label at frame 0 names them.
+    assert ticks[round(SLIDER_X, 6)] == "init · stage 1 · 2 · 3"
+    assert list(run.stage[:4]) == [0, 1, 2, 3]
+    # Epoch starts: the first frame after each multiple of `steps` gradient steps; some are labelled.
+    gd = run.step - run.config.stage_steps
+    starts = {int(np.argmax(gd > e * run.config.steps)): e + 1 for e in range(1, run.config.epochs)}
+    labelled = {i: t for i in range(n) if (t := ticks.get(round(SLIDER_X + SLIDER_LEN * i / (n - 1), 6)))}
+    epochs = {i: t for i, t in labelled.items() if t.startswith("epoch")}
+    assert epochs and all(starts.get(i) == int(t.split()[1]) for i, t in epochs.items())
+    assert set(labelled) <= set(starts) | {0}  # other steps stay unlabeled
+    # gd: init is labelled at frame 0, the epoch starts after it.
+    gd_fig = F.animation_figure(train(Config()))
+    assert _tick_texts(gd_fig)[round(SLIDER_X, 6)] == "init"
+
+
+def test_tick_labels_never_overlap_at_the_narrowest_width():
+    from featviz.figures._controls import _NARROW_PLOT_PX, _label_width, _tick_px, tick_labels
+
+    marks = [(0, "init", True), (1, "stage 1", True), (2, "stage 2", True), (3, "stage 3", True)]
+    marks += [(40 + 3 * e, f"epoch {e}", False) for e in range(2, 9)]
+    placed = tick_labels(marks, 60)
+    assert placed[0] == (0, "init · stage 1 · 2 · 3", "left")
+    spans = []
+    for frame, text, anchor in placed:
+        x, w = _tick_px(frame / 59, _NARROW_PLOT_PX), _label_width(text)
+        spans.append({"left": (x, x + w), "right": (x - w, x)}.get(anchor, (x - w / 2, x + w / 2)))
+    spans.sort()
+    assert all(a[1] < b[0] for a, b in itertools.pairwise(spans))
+    assert any(t.startswith("epoch") for _, t, _ in placed)
 
 
 def test_frames_carry_only_the_animated_traces(figs):
@@ -229,9 +291,9 @@ def test_preview_has_the_animations_grid_titles_and_height_and_no_data(name, fig
     fig, prev = figs[name], F.preview_figure(SHAPES[name])
     assert prev.layout.height == fig.layout.height
     assert prev.layout.margin == fig.layout.margin
-    assert [a.text for a in prev.layout.annotations] == [a.text for a in fig.layout.annotations][:5]
-    assert prev.layout.title.text == fig.layout.title.text  # the config in words
-    assert prev.layout.title.subtitle.text.startswith("Training…")
+    assert [a.text for a in prev.layout.annotations] == [a.text for a in fig.layout.annotations][:6]
+    assert "Training…" in prev.layout.title.text
+    assert prev.layout.title.subtitle.text.split(" · ")[0] == fig.layout.title.subtitle.text.split(" · ")[0]
     assert _panels(prev) == _panels(fig)
     assert all(len(t.x) == 0 for t in prev.data) and len(prev.frames) == 0 and not prev.layout.sliders
     assert "scene" not in prev.to_plotly_json()["layout"]  # flat: no 3-D set-up in the browser

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from figures_support import SMALL, _animated, _finite_json, _xy_range
 
 from featviz import figures as F
@@ -29,6 +30,18 @@ def test_compare_figure_one_slider_aligned_axes(runs):
     mse = [t for t in fig.data if (t.name or "").endswith(": mse")]
     assert len(mse) == 2 and mse[0].xaxis == mse[1].xaxis and mse[0].yaxis == mse[1].yaxis
     assert _finite_json(fig)
+    # Opens on the last frame of both runs, like the slider says.
+    assert fig.layout.sliders[0].active == N - 1
+    neurons = [i for i in _animated(fig) if fig.data[i].name == "student neurons"]
+    for idx, run in zip(neurons, (a, b), strict=True):
+        np.testing.assert_allclose(fig.data[idx].x, run.w[-1] @ run.basis[0], atol=1e-5)
+
+
+def test_compare_labels_name_lambda_not_lam():
+    from featviz.config import Config
+
+    assert F.compare_labels(Config(lam=0.0), Config(lam=0.1)) == ("A: λ = 0", "B: λ = 0.1")
+    assert F.compare_labels(Config(), Config()) == ("A: same as B", "B: same as A")
 
 
 def test_compare_figure_different_spans_uses_angle_views_only(runs):

@@ -9,7 +9,18 @@ from hypothesis import strategies as st
 
 from featviz.config import Config
 from featviz.engine import train
-from featviz.metrics import ALIGNED, ALIGNED_DEG, DEAD, UNDECIDED, finite, line_angles, run_metrics, span_rank
+from featviz.metrics import (
+    ALIGNED,
+    ALIGNED_DEG,
+    DEAD,
+    DEAD_SCALE,
+    DEAD_SHRINK,
+    UNDECIDED,
+    finite,
+    line_angles,
+    run_metrics,
+    span_rank,
+)
 
 
 def unit_teachers(rng, k=3, d=5):
@@ -60,24 +71,28 @@ def test_fates_and_captured_mass(rng):
             -1.0 * tw[0],  # aligned to 0 on the other side, a = -0.2: signed mass -0.2
             rotate_towards(tw[1], orth, 3.0) * 0.5,  # aligned to 1 (3 deg), a = 1.2: 0.6
             rotate_towards(tw[2], orth, 30.0) * 2.0,  # undecided: far, big mass, not captured
-            1e-4 * tw[2],  # on a line but dead: mass 1e-4 * 0.5 < 1e-3, not captured
+            1e-4 * tw[2],  # on a line, tiny, but never larger: not dead (it did not shrink), not captured
             np.zeros(d),  # zero neuron: dead
         ]
     )
     a = np.array([0.5, -0.2, 1.2, 3.0, 0.5, 7.0])
     met = run_metrics(w[None], a[None], tw)
-    np.testing.assert_array_equal(met.fate[0], [ALIGNED, ALIGNED, ALIGNED, UNDECIDED, DEAD, DEAD])
-    np.testing.assert_allclose(met.captured[0], [1.0 - 0.2, 0.6, 0.0], atol=1e-12)
-    np.testing.assert_array_equal(met.counts[0], [3, 2, 1])
-    assert met.counts[0].sum() == len(a)
-    np.testing.assert_allclose(met.mass[0], np.abs(a) * np.linalg.norm(w, axis=1))
-    assert met.mass[0, 5] == 0.0 and met.line_angle_deg[0, 5] == 90.0
+    np.testing.assert_array_equal(met.fate[0], [ALIGNED, ALIGNED, ALIGNED, UNDECIDED, ALIGNED, DEAD])
+    np.testing.assert_allclose(met.captured[0], [1.0 - 0.2, 0.6, 0.5e-4], atol=1e-12)
+    # The same snapshot after one at ten times the size: the tiny neuron shrank, now it is dead.
+    met = run_metrics(np.stack([10 * w, w]), np.stack([a, a]), tw)
+    np.testing.assert_array_equal(met.fate[1], [ALIGNED, ALIGNED, ALIGNED, UNDECIDED, DEAD, DEAD])
+    np.testing.assert_allclose(met.captured[1], [1.0 - 0.2, 0.6, 0.0], atol=1e-12)
+    np.testing.assert_array_equal(met.counts[1], [3, 2, 1])
+    assert met.counts[1].sum() == len(a)
+    np.testing.assert_allclose(met.mass[1], np.abs(a) * np.linalg.norm(w, axis=1))
+    assert met.mass[0, 5] == 0.0 and met.line_angle_deg[1, 5] == 90.0
     # Far mass: sum of mass * angle^2 (radians); only the 3 and 30 degree neurons contribute.
     expected = 0.6 * math.radians(3.0) ** 2 + 6.0 * math.radians(30.0) ** 2
-    assert met.far_mass[0] == pytest.approx(expected, rel=1e-9)
-    np.testing.assert_allclose(met.balance[0], a**2 - (w**2).sum(1))
+    assert met.far_mass[1] == pytest.approx(expected, rel=1e-9)
+    np.testing.assert_allclose(met.balance[1], a**2 - (w**2).sum(1))
     # The 30 degree neuron has 2 sin 30 = 1 outside the span; on-span neurons have none.
-    np.testing.assert_allclose(met.orth_norm[0], [0, 0, 0.5 * math.sin(math.radians(3.0)), 1.0, 0, 0], atol=1e-12)
+    np.testing.assert_allclose(met.orth_norm[1], [0, 0, 0.5 * math.sin(math.radians(3.0)), 1.0, 0, 0], atol=1e-12)
 
 
 def test_thresholds_are_options(rng):
@@ -87,7 +102,34 @@ def test_thresholds_are_options(rng):
     assert run_metrics(w, a, tw).fate[0, 0] == UNDECIDED  # default 5 degrees
     assert ALIGNED_DEG == 5.0
     assert run_metrics(w, a, tw, aligned_deg=10.0).fate[0, 0] == ALIGNED
-    assert run_metrics(w, a, tw, dead_mass=2.0).fate[0, 0] == DEAD
+    shrank = np.concatenate([10 * w, w])  # mass 10, then 1
+    a2 = np.ones((2, 1))
+    assert run_metrics(shrank, a2, tw).fate[1, 0] == UNDECIDED  # 1 is not below 1e-3 * sum |a*|
+    assert run_metrics(shrank, a2, tw, dead_scale=2.0 / len(tw)).fate[1, 0] == DEAD
+    assert run_metrics(shrank, a2, tw, dead_scale=2.0 / len(tw), dead_shrink=0.05).fate[1, 0] == UNDECIDED
+
+
+def test_dead_means_shrank_not_started_small(rng):
+    """init 0.01: every mass is ~1e-4 at step 0, far below 1e-3 of sum |a*|, yet nothing is dead."""
+    tw = unit_teachers(rng)
+    w0 = 0.01 * rng.standard_normal((1, 20, tw.shape[1]))
+    a0 = 0.01 * rng.standard_normal((1, 20))
+    met = run_metrics(w0, a0, tw, np.ones(len(tw)))
+    assert met.mass.max() < DEAD_SCALE and met.counts[0, DEAD] == 0
+    # Relative rule: a neuron is dead once its mass is at most DEAD_SHRINK of its peak and below
+    # DEAD_SCALE * sum |a*|; the teacher's scale counts (here sum |a*| = 30).
+    w = np.concatenate([w0, w0 * 0.5, w0 * 0.01])
+    a = np.concatenate([a0, a0, a0])
+    met = run_metrics(w, a, tw, np.full(len(tw), 10.0))
+    np.testing.assert_array_equal(met.counts[:, DEAD], [0, 0, 20])
+    assert met.dead_floor == pytest.approx(DEAD_SCALE * 10.0 * len(tw))
+    np.testing.assert_allclose(met.total_mass, met.mass.sum(-1))
+
+
+def test_a_small_init_run_has_no_dead_neuron_at_step_0():
+    run = train(Config(init=0.01, steps=20, epochs=1))
+    assert run.metrics.mass[0].max() < 1e-3  # the old absolute rule would read all dead
+    assert run.metrics.counts[0, DEAD] == 0
 
 
 def test_orth_norm_for_planar_teachers_uses_the_plane(rng):
@@ -117,7 +159,9 @@ def test_metric_invariants(seed, T, m, k):
     np.testing.assert_allclose(met.captured.sum(-1), aligned_signed, atol=1e-12)
     assert (met.line_angle_deg >= 0).all() and (met.line_angle_deg <= 90).all()
     assert (met.far_mass >= 0).all()
-    assert (met.fate[met.mass < 1e-3] == DEAD).all()
+    peak = np.maximum.accumulate(met.mass, axis=0)
+    dead = (met.mass <= DEAD_SHRINK * peak) & (met.mass < DEAD_SCALE * k)
+    np.testing.assert_array_equal(met.fate == DEAD, dead)
     assert (met.nearest >= 0).all() and (met.nearest < k).all()
     assert (met.orth_norm <= np.linalg.norm(w, axis=-1) + 1e-12).all()
 

@@ -15,7 +15,7 @@ from featviz.figures._neurons import code_color
 from featviz.figures._style import COMPARE_COLORS, FATE_COLORS, FATE_SYMBOLS, TEACHER_COLORS, TEMPLATE
 from featviz.figures.animation import animation_figure, preview_figure
 from featviz.figures.certificate import CERT_FLOOR, certificate_curves_figure, certificate_figure
-from featviz.figures.compare import compare_figure
+from featviz.figures.compare import compare_figure, compare_labels
 from featviz.figures.curves import curves_figure
 from featviz.figures.descent import descent_figure, descent_targets_figure
 
@@ -34,6 +34,7 @@ __all__ = [
     "certificate_figure",
     "code_color",
     "compare_figure",
+    "compare_labels",
     "curves_figure",
     "descent_figure",
     "descent_targets_figure",

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
-from featviz.figures._data import _f32, _finite, _step_x, _sub
+from featviz.figures._data import MASS_FLOOR, _f32, _finite, _step_x, _sub
 from featviz.figures._layout import _lin_range, _line, _log_axis, _log_range, _x_axis
-from featviz.figures._style import CURSOR, FATE_COLORS, FATE_DASH, INK, OUTLINE, SECONDARY, teacher_color
+from featviz.figures._style import CURSOR, FATE_COLORS, FATE_DASH, GUIDE, INK, OUTLINE, SECONDARY, teacher_color
 from featviz.metrics import ALIGNED, DEAD, FATE_NAMES, UNDECIDED
 
 _HOVER_STEP = "step %{customdata:,}"
@@ -24,6 +24,7 @@ class _Curves:
     lam_log: bool  # False when lam is 0 somewhere (linear axis)
     cap_range: list[float]
     count_range: list[float]
+    mass_range: list[float] | None = None  # log range of the total-mass panel, when drawn
 
 
 def _mse_shown(run) -> np.ndarray:
@@ -35,15 +36,52 @@ def _lam_shown(run) -> tuple[np.ndarray, bool]:
     return lam, bool((lam > 0).all())
 
 
-def _add_curves(fig: go.Figure, run, cells: dict[str, tuple[int, int]], *, showlegend: bool = True) -> _Curves:
-    """Static curves: mse with lam on a secondary axis, captured mass per teacher, counts by fate."""
-    mse_range, lam_range, lam_log = _add_mse_lam(fig, run, *cells["mse"], showlegend=showlegend)
-    cap_range = _add_captured(fig, run, *cells["captured"])
-    count_range = _add_counts(fig, run, *cells["counts"])
-    return _Curves(mse_range, lam_range, lam_log, cap_range, count_range)
+def _add_curves(
+    fig: go.Figure, run, cells: dict[str, tuple[int, int]], *, showlegend: bool = True, ytitles: bool = True
+) -> _Curves:
+    """Static curves: mse with lam on a secondary axis, captured mass per teacher, counts by fate,
+    and (when cells has "mass") the total and far mass against sum_i |a*_i|.
+
+    ytitles=False leaves the y axes untitled where the panel titles say what they show.
+    """
+    mse_range, lam_range, lam_log = _add_mse_lam(fig, run, *cells["mse"], showlegend=showlegend, ytitles=ytitles)
+    cap_range = _add_captured(fig, run, *cells["captured"], ytitle=ytitles)
+    count_range = _add_counts(fig, run, *cells["counts"], ytitle=ytitles)
+    mass_range = _add_mass(fig, run, *cells["mass"], showlegend=showlegend) if "mass" in cells else None
+    return _Curves(mse_range, lam_range, lam_log, cap_range, count_range, mass_range)
 
 
-def _add_mse_lam(fig: go.Figure, run, r: int, c: int, *, showlegend: bool) -> tuple[list[float], list[float], bool]:
+def _teacher_total(run) -> float:
+    return float(np.abs(_finite(run.teacher_a)).sum())
+
+
+def _add_mass(fig: go.Figure, run, r: int, c: int, *, showlegend: bool) -> list[float]:
+    """Total mass and far mass (log) with sum_i |a*_i| dotted: the excess a run carries is visible."""
+    x, cd = _f32(_step_x(run.step)), run.step.astype(np.int64)
+    met = run.metrics
+    total, far = _finite(met.total_mass, lo=MASS_FLOOR), _finite(met.far_mass, lo=MASS_FLOOR)
+    ref = _teacher_total(run)
+    for y, name, style, group in (
+        (total, "total mass Σ|aⱼ|‖wⱼ‖", dict(color=INK, width=2), "total"),
+        (far, "far mass Σ mass·δ²", dict(color=SECONDARY, width=2, dash="dash"), "far"),
+    ):
+        hover = _HOVER_STEP + f"<br>{name.split(' Σ')[0]}: " + "%{y:.3g}<extra></extra>"
+        trace = _line(x, _f32(y), **style, customdata=cd, name=name, legendgroup=group, hovertemplate=hover)
+        fig.add_trace(trace.update(showlegend=showlegend), row=r, col=c)
+    xr = [1.0, float(run.step[-1]) + 1.0]
+    ref_line = _line(xr, [ref, ref], color=GUIDE, width=2, dash="dot", name=f"Σ|a*ᵢ| = {ref:.3g}")
+    fig.add_trace(ref_line.update(legendgroup="ref", showlegend=showlegend, hoverinfo="name"), row=r, col=c)
+    lo = max(min(float(total.min()), float(far.min()), ref), MASS_FLOOR)
+    hi = max(float(total.max()), float(far.max()), ref)
+    rng = _log_range(lo, hi, pad=0.2)
+    _x_axis(fig, [int(run.step[-1])], r, c)
+    fig.update_yaxes(_log_axis(rng, max_labels=4), row=r, col=c)
+    return rng
+
+
+def _add_mse_lam(
+    fig: go.Figure, run, r: int, c: int, *, showlegend: bool, ytitles: bool = True
+) -> tuple[list[float], list[float], bool]:
     """mse (log, left) and lam (right; linear when it reaches 0); returns both ranges and lam's scale."""
     x, cd = _f32(_step_x(run.step)), run.step.astype(np.int64)
     mse = _mse_shown(run)
@@ -60,14 +98,17 @@ def _add_mse_lam(fig: go.Figure, run, r: int, c: int, *, showlegend: bool) -> tu
         lam_range = _log_range(float(lam.min()), float(lam.max()), pad=0.3)
     else:
         lam_range = _lin_range(0.0, float(lam.max()) or 1.0)
-    _x_axis(fig, [int(run.step[-1])], r, c, title=False)
-    fig.update_yaxes(_log_axis(mse_range), title_text="mse", row=r, col=c)
-    lam_axis = _log_axis(lam_range) if lam_log else dict(type="linear", range=lam_range, autorange=False)
-    fig.update_yaxes(lam_axis, title_text="λ", showgrid=False, secondary_y=True, row=r, col=c)
+    _x_axis(fig, [int(run.step[-1])], r, c)
+    fig.update_yaxes(_log_axis(mse_range, max_labels=4), title_text="mse" if ytitles else None, row=r, col=c)
+    if lam_log:
+        lam_axis = _log_axis(lam_range, max_labels=3)
+    else:
+        lam_axis = dict(type="linear", range=lam_range, autorange=False, nticks=3)
+    fig.update_yaxes(lam_axis, title_text="λ" if ytitles else None, showgrid=False, secondary_y=True, row=r, col=c)
     return mse_range, lam_range, lam_log
 
 
-def _add_captured(fig: go.Figure, run, r: int, c: int) -> list[float]:
+def _add_captured(fig: go.Figure, run, r: int, c: int, *, ytitle: bool = True) -> list[float]:
     """Signed mass captured by each teacher, with its a*_i dashed; returns the panel's y range."""
     x, cd = _f32(_step_x(run.step)), run.step.astype(np.int64)
     cap = _finite(run.metrics.captured)
@@ -84,11 +125,12 @@ def _add_captured(fig: go.Figure, run, r: int, c: int) -> list[float]:
     lo = min(0.0, float(cap.min()), float(a_star.min()))
     cap_range = _lin_range(lo, max(0.0, float(cap.max()), float(a_star.max())))
     _x_axis(fig, [int(run.step[-1])], r, c)
-    fig.update_yaxes(range=cap_range, autorange=False, title_text="signed mass a|w|", row=r, col=c)
+    title = "signed mass a|w|" if ytitle else None
+    fig.update_yaxes(range=cap_range, autorange=False, title_text=title, nticks=5, row=r, col=c)
     return cap_range
 
 
-def _add_counts(fig: go.Figure, run, r: int, c: int) -> list[float]:
+def _add_counts(fig: go.Figure, run, r: int, c: int, *, ytitle: bool = True) -> list[float]:
     """Neurons per fate over the steps (a step function); returns the panel's y range."""
     x, cd = _f32(_step_x(run.step)), run.step.astype(np.int64)
     for f in (ALIGNED, UNDECIDED, DEAD):
@@ -99,7 +141,8 @@ def _add_counts(fig: go.Figure, run, r: int, c: int) -> list[float]:
         fig.add_trace(trace, row=r, col=c)
     count_range = [-0.03 * run.config.m - 0.5, 1.03 * run.config.m + 0.5]
     _x_axis(fig, [int(run.step[-1])], r, c)
-    fig.update_yaxes(range=count_range, autorange=False, title_text="neurons", row=r, col=c)
+    title = "neurons" if ytitle else None
+    fig.update_yaxes(range=count_range, autorange=False, title_text=title, nticks=5, row=r, col=c)
     return count_range
 
 
@@ -127,11 +170,16 @@ def _dots(x: float, ys, colors, *, full: bool, name: str = "current frame", symb
 
 
 def _curve_markers(run, cur: _Curves, i: int, *, full: bool) -> list:
-    """Animated current-frame markers, in the order of _CURVE_MARKER_CELLS."""
+    """Animated current-frame markers, in the order of _CURVE_MARKER_CELLS (the mass panel's last,
+    when it is drawn)."""
     x = float(_step_x(run.step[i]))
     met = run.metrics
     k = met.captured.shape[1]
     lam, _ = _lam_shown(run)
+    mass = []
+    if cur.mass_range is not None:
+        ys = [max(float(_finite(met.total_mass[i])), MASS_FLOOR), max(float(_finite(met.far_mass[i])), MASS_FLOOR)]
+        mass = [_vline(x, cur.mass_range, log=True, full=full), _dots(x, ys, [INK, SECONDARY], full=full)]
     return [
         _vline(x, cur.mse_range, log=True, full=full),
         _dots(x, [_mse_shown(run)[i]], [INK], full=full),
@@ -140,6 +188,7 @@ def _curve_markers(run, cur: _Curves, i: int, *, full: bool) -> list:
         _dots(x, _finite(met.captured[i]), [teacher_color(t) for t in range(k)], full=full),
         _vline(x, cur.count_range, log=False, full=full),
         _dots(x, met.counts[i], [FATE_COLORS[f] for f in range(3)], full=full),
+        *mass,
     ]
 
 
@@ -152,4 +201,6 @@ _CURVE_MARKER_CELLS = (
     ("captured", False),
     ("counts", False),
     ("counts", False),
+    ("mass", False),
+    ("mass", False),
 )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import plotly.graph_objects as go
 
 from featviz.figures._style import SUBTITLE_SIZE, SUBTLE_TEXT, TEMPLATE, warning_font
@@ -37,12 +36,17 @@ def _log_axis(rng: list[float], *, max_labels: int = 8) -> dict:
         out["dtick"] = max(1, math.ceil(span / max_labels))
         return out
     # Under 1.5 decades plotly labels the minor ticks with bare digits (0.3 reads "3"): write
-    # out 1-2-5 values instead.
+    # out round values instead, 1-2-5 first and finer round mantissas when too few fit.
     lo, hi = 10 ** rng[0], 10 ** rng[1]
     exps = range(math.floor(rng[0]) - 1, math.ceil(rng[1]) + 1)
-    vals = [f * 10.0**e for e in exps for f in (1, 2, 5) if lo <= f * 10.0**e <= hi]
-    if len(vals) < 2:
-        vals = [float(v) for v in np.geomspace(lo, hi, 4)[1:-1]]
+    vals: list[float] = []
+    for mantissas in ((1, 2, 5), (1, 2, 3, 5, 7), (1, 1.5, 2, 3, 4, 5, 6, 8), [x / 10 for x in range(10, 100)]):
+        vals = [float(f"{f * 10.0**e:.6g}") for e in exps for f in mantissas if lo <= f * 10.0**e <= hi]
+        if len(vals) >= 2:
+            break
+    most = min(max_labels, 4) if len(vals) and mantissas[-1] == 9.9 else max_labels
+    if len(vals) > most:  # keep every n-th
+        vals = vals[:: math.ceil(len(vals) / most)]
     out["tickvals"] = vals
     out["ticktext"] = [f"{v:.3g}" for v in vals]
     return out

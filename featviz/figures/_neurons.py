@@ -18,10 +18,15 @@ from featviz.figures._style import (
     FATE_DASH,
     FATE_SYMBOLS,
     GUIDE,
+    NEURON_EDGE,
     OUTLINE,
     teacher_color,
 )
-from featviz.metrics import ALIGNED, ALIGNED_DEG, DEAD, DEAD_MASS, UNDECIDED
+from featviz.metrics import ALIGNED, ALIGNED_DEG, DEAD, DEAD_SCALE, DEAD_SHRINK, UNDECIDED
+
+# Marker diameters (px) of the projection, by mass: big enough to see from the back of a room.
+SIZE_2D = (9.0, 30.0)
+SIZE_3D = (7.0, 24.0)
 
 
 @dataclass
@@ -123,6 +128,7 @@ def _neuron_view(run, *, mass_ref: float | None = None) -> _View:
     mass = _finite(met.mass, lo=0.0)
     ref = _mass_ref(mass) if mass_ref is None else mass_ref
     n = coords.shape[-1]
+    sizes = SIZE_2D if n == 2 else SIZE_3D
     codes, scale = _color_codes(met.fate, met.nearest, run.teacher_w.shape[0])
     custom = np.stack(
         [
@@ -141,7 +147,7 @@ def _neuron_view(run, *, mass_ref: float | None = None) -> _View:
         color_codes=codes,
         colorscale=scale,
         symbols=_fate_symbols(met.fate),
-        sizes=_marker_sizes(mass, ref, small=5.0 if n == 2 else 3.5, big=20.0 if n == 2 else 15.0),
+        sizes=_marker_sizes(mass, ref, small=sizes[0], big=sizes[1]),
         custom=_finite(custom),
         angle=_finite(met.line_angle_deg, lo=0.0, hi=90.0),
         mass_shown=np.maximum(mass, MASS_FLOOR),
@@ -169,7 +175,8 @@ def _neuron_trace(v: _View, i: int, *, name: str = "student neurons", full: bool
     common = dict(customdata=_f32(v.custom[i]), marker=marker)
     if full:
         marker |= _color_scale_props(v)
-        marker["line"] = dict(width=0.5, color=OUTLINE) if v.ndim == 2 else dict(width=0)
+        # A dark edge: a neuron drawn in its teacher's colour stays visible on that teacher's line.
+        marker["line"] = dict(width=1.5 if v.ndim == 2 else 1.0, color=NEURON_EDGE)
         common |= dict(name=name, mode="markers", hovertemplate=_NEURON_HOVER, showlegend=False)
     if v.ndim == 3:
         return dict(type="scatter3d", x=c[:, 0], y=c[:, 1], z=c[:, 2], **common)
@@ -199,8 +206,8 @@ def _teacher_traces(run, v: _View, extent: float, *, showlegend: bool = True) ->
             legendgroup=f"teacher{i}",
             showlegend=showlegend,
             hoverinfo="name",
-            line=dict(color=teacher_color(i), width=2.5 if v.ndim == 2 else 5),
-            opacity=0.75,
+            line=dict(color=teacher_color(i), width=3 if v.ndim == 2 else 5),
+            opacity=0.6,
         )
         out.append(_scatter(seg.T, **style))
     return out
@@ -209,9 +216,9 @@ def _teacher_traces(run, v: _View, extent: float, *, showlegend: bool = True) ->
 def _fate_legend_traces(*, three_d: bool = False, lines: bool = True) -> list:
     """Legend-only entries for the fates: the neuron symbol and (lines) the style of its count curve."""
     text = {
-        ALIGNED: f"aligned (≤ {ALIGNED_DEG:g}° from a line; teacher's colour)",
+        ALIGNED: f"aligned (≤ {ALIGNED_DEG:g}° from a line)",
         UNDECIDED: "undecided",
-        DEAD: f"dead (mass < {DEAD_MASS:g})",
+        DEAD: f"dead (shrank to ≤ {DEAD_SHRINK:g}× its peak, < {DEAD_SCALE:g}·Σ|a*ᵢ|)",
     }
     out = []
     for f in (ALIGNED, UNDECIDED, DEAD):
@@ -257,10 +264,13 @@ def _style_view(fig: go.Figure, v: _View, row: int, col: int, extent: float, *, 
     )
 
 
-def _add_angle_guides(fig: go.Figure, row: int, col: int, mass_range: list[float], *, showlegend: bool) -> None:
-    """Dotted threshold lines: the aligned angle and the dead mass."""
+def _add_angle_guides(
+    fig: go.Figure, row: int, col: int, mass_range: list[float], *, showlegend: bool, dead_floor: float
+) -> None:
+    """Dotted threshold lines: the aligned angle and the absolute part of the dead rule."""
     lo, hi = 10 ** mass_range[0], 10 ** mass_range[1]
-    for x, y, legend in (([ALIGNED_DEG, ALIGNED_DEG], [lo, hi], showlegend), ([0, 90], [DEAD_MASS, DEAD_MASS], False)):
+    guides = (([ALIGNED_DEG, ALIGNED_DEG], [lo, hi], showlegend), ([0, 90], [dead_floor, dead_floor], False))
+    for x, y, legend in guides:
         guide = _line(x, y, color=GUIDE, width=1, dash="dot", name="fate thresholds", legendgroup="thr")
         fig.add_trace(guide.update(hoverinfo="name", showlegend=legend), row=row, col=col)
 
@@ -270,13 +280,16 @@ def _style_angle(fig: go.Figure, row: int, col: int, mass_range: list[float], *,
         range=[-2, 92],
         autorange=False,
         tickvals=[0, 15, 30, 45, 60, 75, 90],
-        title_text="angle to nearest teacher line (°)",
+        title_text="angle to nearest line (°)",
         row=row,
         col=col,
     )
-    fig.update_yaxes(_log_axis(mass_range), title_text="mass |a||w|" if ytitle else None, row=row, col=col)
+    fig.update_yaxes(
+        _log_axis(mass_range, max_labels=5), title_text="mass |a||w|" if ytitle else None, row=row, col=col
+    )
 
 
-def _mass_range(*views: _View) -> list[float]:
-    ms = np.concatenate([v.mass_shown.ravel() for v in views])
+def _mass_range(*views: _View, floor: float | None = None) -> list[float]:
+    """Log range of the angle view's mass axis: every neuron, and the dead floor when given."""
+    ms = np.concatenate([v.mass_shown.ravel() for v in views] + ([[floor]] if floor else []))
     return _log_range(float(ms.min()), float(ms.max()), pad=0.25)

@@ -28,6 +28,7 @@ TEXT = "#222222"
 SUBTLE_TEXT = "#444444"  # subtitles, axis lines
 WARNING = "#D55E00"  # a diverged run's message
 OUTLINE = "white"  # marker outlines
+NEURON_EDGE = "#1A1A1A"  # the edge of a student neuron: visible on its own teacher line
 BAND = "rgba(86,180,233,0.12)"  # the band |η| ≤ 1
 INVISIBLE = "rgba(0,0,0,0)"
 LEGEND_BACKGROUND = "rgba(255,255,255,0.8)"
@@ -39,11 +40,14 @@ FATE_DASH = {ALIGNED: "solid", DEAD: "dot", UNDECIDED: "dash"}
 COMPARE_COLORS = (INK, SECONDARY)  # run A, run B: grey levels, the hues belong to teachers
 
 FONT_FAMILY = "Helvetica Neue, Arial, sans-serif"
-FONT_SIZE = 12  # body text, hover labels, buttons, warnings
-TITLE_SIZE = 17
-SUBTITLE_SIZE = 13  # subtitles, panel titles, the slider's current value
-LEGEND_SIZE = 11
+# Sizes read from the back of a room on a projector: nothing under 13 px.
+FONT_SIZE = 13  # body text, tick labels, hover labels, buttons, warnings, slider tick labels
+TITLE_SIZE = 20
+SUBTITLE_SIZE = 14  # subtitles, panel titles, the slider's current value
+LEGEND_SIZE = 13
 HIDDEN_SIZE = 1  # text drawn only to take no room (the slider's step labels)
+# The modebar (Plotly's toolbar) sits in the top 30 px; the title starts below it.
+MODEBAR_PX = 34
 
 
 def teacher_color(i: int) -> str:
@@ -58,7 +62,15 @@ def _register_template() -> None:
     t = go.layout.Template(pio.templates["plotly_white"])
     t.layout.colorway = TEACHER_COLORS
     t.layout.font = dict(family=FONT_FAMILY, size=FONT_SIZE, color=TEXT)
-    t.layout.title = dict(x=0.01, xanchor="left", y=0.985, yanchor="top", font=dict(size=TITLE_SIZE))
+    t.layout.title = dict(
+        x=0.01,
+        xanchor="left",
+        y=1.0,
+        yref="container",
+        yanchor="top",
+        pad=dict(t=MODEBAR_PX),
+        font=dict(size=TITLE_SIZE),
+    )
     t.layout.hoverlabel = dict(font_size=FONT_SIZE, align="left")
     t.layout.legend = dict(font=dict(size=LEGEND_SIZE), bgcolor=LEGEND_BACKGROUND, tracegroupgap=2)
     t.layout.margin = dict(l=60, r=20, t=90, b=60)

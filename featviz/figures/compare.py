@@ -52,8 +52,8 @@ def compare_figure(
         for col, (r, v) in enumerate(zip(runs, views, strict=True), start=1):
             for t in _teacher_traces(r, v, extent, showlegend=col == 1):
                 fig.add_trace(t, row=1, col=col)
-    for col in (1, 2):
-        _add_angle_guides(fig, arow, col, mass_range, showlegend=col == 1)
+    for col, r in zip((1, 2), runs, strict=True):
+        _add_angle_guides(fig, arow, col, mass_range, showlegend=col == 1, dead_floor=r.metrics.dead_floor)
     for t in _fate_legend_traces():
         fig.add_trace(t, row=arow, col=1)
     mse = [_mse_shown(r) for r in runs]
@@ -71,12 +71,12 @@ def compare_figure(
 
     first = len(fig.data)
     cells = ([(1, 1), (1, 2)] if same else []) + [(arow, 1), (arow, 2), (mrow, 1), (mrow, 1)]
-    for tr, (r_, c_) in zip(animated(0, True), cells, strict=True):
+    for tr, (r_, c_) in zip(animated(N - 1, True), cells, strict=True):  # opens on the last frame
         fig.add_trace(tr, row=r_, col=c_)
     anim = list(range(first, len(fig.data)))
     if same:
         for col, v in enumerate(views, start=1):
-            _style_view(fig, v, 1, col, extent, eye=1.45)  # a little closer than the Playground: two scenes share a row
+            _style_view(fig, v, 1, col, extent, eye=1.75)  # far enough that a narrow scene keeps its tick labels
     for col in (1, 2):
         _style_angle(fig, arow, col, mass_range, ytitle=col == 1)
 
@@ -99,6 +99,22 @@ def compare_figure(
     for n, r in enumerate(r for r in runs if r.status == "diverged"):
         _warning(fig, f"{labels[runs.index(r)]}: {r.message}", y=1.02 + 0.03 * n)
     return fig
+
+
+# How a setting reads in a label: the symbols the pages and the paper use.
+_SYMBOLS = {"lam": "λ", "lam_decay": "λ decay", "a_star": "a*", "eta1": "η₁", "init": "init", "lr": "lr"}
+
+
+def compare_labels(cfg_a, cfg_b) -> tuple[str, str]:
+    """('A: λ = 0', 'B: λ = 0.1'): each run named by the settings in which the two differ."""
+    ma, mb = cfg_a.to_mapping(), cfg_b.to_mapping()
+    changed = [k for k in mb if mb[k] != ma[k]]
+
+    def side(name: str, m: dict, other: str) -> str:
+        parts = [f"{_SYMBOLS.get(k, k)} = {m[k]}" for k in changed]
+        return f"{name}: " + (", ".join(parts) or f"same as {other}")
+
+    return side("A", ma, "B"), side("B", mb, "A")
 
 
 def _grid(views: list, labels: tuple[str, str], *, same: bool, three_d: bool) -> go.Figure:

@@ -1,0 +1,92 @@
+"""The animation and compare figures in Chromium at the widths the pages give them: no text overlaps.
+
+A page at 1280x800, 1400x1000 and 1920x1080 gives its chart about 900, 1050 and 1550 px (the
+sidebar takes about 300). Each figure is loaded as standalone HTML in a container that wide; every
+SVG text of the figure (titles, axis titles, tick labels, annotations, slider labels, legend) must
+lie inside the figure and overlap no other. 3-D axis labels are drawn by WebGL, not SVG: the
+screenshots (artifacts/screenshots/layout-*.png) are where those are looked at.
+"""
+
+from __future__ import annotations
+
+import pytest
+from browser_support import SCREENSHOT_DIR, open_page
+
+from featviz import figures as F
+from featviz.config import Config
+from featviz.engine import train
+
+pytestmark = pytest.mark.browser
+
+WIDTHS = {"1280x800": (900, 800), "1400x1000": (1050, 1000), "1920x1080": (1550, 1080)}
+
+# Every visible SVG text element of a plotly figure, with its box (hidden slider step labels excluded).
+_TEXT_BOXES = """
+() => {
+  const root = document.querySelector('.js-plotly-plot');
+  const fig = root.getBoundingClientRect();
+  const sel = ['.gtitle', '.g-gtitle text', '.g-xtitle text', '.g-ytitle text', '.annotation-text',
+    '.slider-current-value', '.legendtext', '.updatemenu-item-text',
+    '.xaxislayer-above text', '.yaxislayer-above text'];
+  const out = [];
+  for (const el of root.querySelectorAll(sel.join(','))) {
+    const r = el.getBoundingClientRect();
+    if (r.width < 1 || r.height < 1 || !el.textContent.trim()) continue;
+    const style = getComputedStyle(el);
+    if (style.visibility === 'hidden' || style.display === 'none' || parseFloat(style.opacity) === 0) continue;
+    out.push({text: el.textContent, cls: el.getAttribute('class') || el.parentNode.getAttribute('class'),
+              x0: r.left, x1: r.right, y0: r.top, y1: r.bottom, size: parseFloat(style.fontSize)});
+  }
+  return {fig: {x0: fig.left, x1: fig.right, y0: fig.top, y1: fig.bottom}, texts: out};
+}
+"""
+
+
+def _overlap(a: dict, b: dict, tol: float = 1.0) -> bool:
+    return min(a["x1"], b["x1"]) - max(a["x0"], b["x0"]) > tol and min(a["y1"], b["y1"]) - max(a["y0"], b["y0"]) > tol
+
+
+@pytest.fixture(scope="module")
+def figures_html(tmp_path_factory):
+    base = Config(steps=200, epochs=4)
+    built = {
+        "playground-3d": F.animation_figure(train(base.replace(algo="paper"))),
+        "planar-2d": F.animation_figure(train(base.replace(k=3, teachers="planar", angles=(0.0, 60.0, 120.0)))),
+        "compare": F.compare_figure(
+            train(base.replace(lam=0.0)), train(base), labels=F.compare_labels(base.replace(lam=0.0), base)
+        ),
+    }
+    out = {}
+    for name, fig in built.items():
+        path = tmp_path_factory.mktemp("layout") / f"{name}.html"
+        path.write_text(F.figure_html(fig))
+        out[name] = path
+    return out
+
+
+@pytest.mark.parametrize("screen", sorted(WIDTHS))
+@pytest.mark.parametrize("name", ["playground-3d", "planar-2d", "compare"])
+def test_figure_text_neither_overlaps_nor_is_clipped(browser, figures_html, name, screen):
+    width, height = WIDTHS[screen]
+    page = open_page(browser, viewport={"width": width, "height": height})
+    try:
+        page.goto(figures_html[name].as_uri())
+        page.wait_for_selector(".slider-container", timeout=60_000)
+        page.wait_for_function("document.querySelectorAll('.legendtext').length > 0", timeout=30_000)
+        boxes = page.evaluate(_TEXT_BOXES)
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT_DIR / f"layout-{name}-{screen}.png"), full_page=True)
+    finally:
+        page.context.close()
+    fig, texts = boxes["fig"], boxes["texts"]
+    assert len(texts) > 30  # titles, ticks, legend, slider: the query found the figure's text
+    clipped = [
+        t["text"]
+        for t in texts
+        if t["x0"] < fig["x0"] - 1 or t["x1"] > fig["x1"] + 1 or t["y0"] < fig["y0"] - 1 or t["y1"] > fig["y1"] + 1
+    ]
+    assert not clipped, clipped
+    overlaps = [(a["text"], b["text"]) for i, a in enumerate(texts) for b in texts[i + 1 :] if _overlap(a, b)]
+    assert not overlaps, overlaps
+    small = sorted({(t["text"], t["size"]) for t in texts if t["size"] < 13})
+    assert not small, small  # readable from the back of a room
