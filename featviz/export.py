@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from featviz.metrics import ALIGNED, ALIGNED_DEG, DEAD, DEAD_MASS, UNDECIDED
+from featviz.metrics import ALIGNED, ALIGNED_DEG, DEAD, DEAD_SHRINK, UNDECIDED
 
 FORMATS = ("gif", "mp4")
 SIZES = ((1280, 720), (1920, 1080))  # the sizes offered; any W x H in SIZE_RANGE is accepted
@@ -43,7 +43,7 @@ _FATE_MARKERS = {ALIGNED: "o", UNDECIDED: "D", DEAD: "x"}
 _FATE_LABELS = {
     ALIGNED: f"aligned (≤ {ALIGNED_DEG:g}° from a line)",
     UNDECIDED: "undecided",
-    DEAD: f"dead (mass < {DEAD_MASS:g})",
+    DEAD: f"dead (shrank to ≤ {DEAD_SHRINK:g}× its peak)",
 }
 _MARKER_PX = {2: (6.0, 26.0), 3: (5.0, 20.0)}  # (smallest, largest) marker diameter by view dimension
 _TEXT = "#222222"
