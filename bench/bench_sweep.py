@@ -36,9 +36,8 @@ def grid(d: int, m: int, steps: int, epochs: int, n: int = 8) -> list[Config]:
     base = Config(d=d, m=m, k=3, steps=steps, epochs=epochs, frames=40)
     lams = np.linspace(0.0, 0.1, n)
     lrs = np.geomspace(0.05, 0.4, n)
-    return [
-        base.replace(lam=float(lam), lr=float(lr), seed=i * n + j) for i, lam in enumerate(lams) for j, lr in enumerate(lrs)
-    ]
+    pairs = [(float(lam), float(lr)) for lam in lams for lr in lrs]
+    return [base.replace(lam=lam, lr=lr, seed=i) for i, (lam, lr) in enumerate(pairs)]
 
 
 def timed(fn) -> float:
@@ -116,7 +115,8 @@ def main() -> None:
         f"numpy {np.__version__}, numba {numba.__version__}, {os.cpu_count()} CPUs, "
         f"load average {os.getloadavg()[0]:.1f} at start\n"
     )
-    print("| grid | cells | steps per cell | method | threads | s per cell | cells / s | µs per cell-step | × one by one |")
+    head = "| grid | cells | steps | method | threads | s per cell | cells / s | µs per cell-step | × one by one |"
+    print(head)
     print("|---|---:|---:|---|---:|---:|---:|---:|---:|")
     for d, m, steps, epochs, serial in ((10, 30, 500, 8, 16), (50, 200, 100, 2, 4)):
         for name, th, sec, rate, us, speedup in bench_grid(d, m, steps, epochs, args.repeats, serial):

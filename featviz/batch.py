@@ -59,6 +59,44 @@ def uses_blas(m: int, k: int, d: int) -> bool:
 # ---- the compiled kernels ----------------------------------------------------------------
 
 
+# arccos as a rational approximation (fdlibm's asin/acos coefficients, error about 1e-16): libm's
+# acos is a function call with branches, which LLVM cannot vectorise; this is straight-line
+# arithmetic. tests/test_batch.py checks it against math.acos on [-1, 1].
+_P = (
+    1.66666666666666657415e-01,
+    -3.25565818622400915405e-01,
+    2.01212532134862925881e-01,
+    -4.00555345006794114027e-02,
+    7.91534994289814532176e-04,
+    3.47933107596021167570e-05,
+)
+_Q = (-2.40339491173441421878e00, 2.02094576023350569471e00, -6.88283971605453293030e-01, 7.70381505559019352791e-02)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def acos(x):
+    """arccos(x) for x in [-1, 1], without branches."""
+    ax = abs(x)
+    small = ax < 0.5
+    z = x * x if small else (1.0 - ax) * 0.5
+    r = z * (_P[0] + z * (_P[1] + z * (_P[2] + z * (_P[3] + z * (_P[4] + z * _P[5])))))
+    r /= 1.0 + z * (_Q[0] + z * (_Q[1] + z * (_Q[2] + z * _Q[3])))
+    sq = math.sqrt(z)
+    s = x if small else sq
+    t = s + s * r  # arcsin(s)
+    if small:
+        return 0.5 * math.pi - t
+    return 2.0 * t if x > 0 else math.pi - 2.0 * t
+
+
+@numba.njit(cache=True, nogil=True)
+def acos_array(x):
+    out = np.empty_like(x)
+    for i in range(x.size):
+        out.flat[i] = acos(x.flat[i])
+    return out
+
+
 @numba.njit(cache=True, nogil=True)
 def _geometry(U, c, norms, unit, cn):
     """norms (P,), unit rows (P,d), cn = c |u| / pi (P,); returns csum = sum c|u| / sqrt(2 pi)."""
@@ -92,7 +130,7 @@ def _pairs_inline(U, c, m, unit, cn, T1, coef, T2):
             for i in range(d):
                 s += unit[j, i] * unit[q, i]
             s = min(max(s, -1.0), 1.0)
-            A = math.acos(-s)  # pi - t
+            A = acos(-s)  # pi - t
             S = math.sqrt(1.0 - s * s)  # sin t
             sA = s * A
             coef[j] += S * cn[q]
@@ -118,7 +156,7 @@ def _pairs_elementwise(C, c, m, cn, Ac, coef, T2):
     for j in range(m):
         for q in range(j, P):
             s = min(max(C[j, q], -1.0), 1.0)
-            A = math.acos(-s)
+            A = acos(-s)
             S = math.sqrt(1.0 - s * s)
             sA = s * A
             coef[j] += S * cn[q]
@@ -216,9 +254,7 @@ def fused_step(U, c, m: int, beta, alpha: float, lr: float, lam: float, buf: Ste
     P, d = U.shape
     buf = buf or StepBuffers(m, P, d)
     if not buf.blas:
-        return float(
-            _step_inline(U, c, m, beta, alpha, lr, lam, buf.norms, buf.unit, buf.cn, buf.T1, buf.coef, buf.T2)
-        )
+        return float(_step_inline(U, c, m, beta, alpha, lr, lam, buf.norms, buf.unit, buf.cn, buf.T1, buf.coef, buf.T2))
     csum = _geometry(U, c, buf.norms, buf.unit, buf.cn)
     um = buf.unit[:m]
     C = um @ buf.unit.T  # (m,P) on BLAS

@@ -59,7 +59,7 @@ def _add_sweep_parser(sub, defaults: dict[str, str]) -> None:
             "--steps 300 --out sweep.parquet"
         ),
     )
-    for name, param in PARAMS.items():
+    for name in PARAMS:
         s.add_argument(f"--{name}", metavar=name.upper(), help=f"base value. Default: {defaults[name]}.")
     s.add_argument(
         "--grid",
@@ -70,9 +70,7 @@ def _add_sweep_parser(sub, defaults: dict[str, str]) -> None:
     )
     s.add_argument("--out", help="where to write the table: .parquet or .csv (by the extension)")
     s.add_argument("--no-cache", action="store_true", help="neither read nor write the disk cache")
-    s.add_argument(
-        "--chunk", type=int, default=sweep.DEFAULT_CHUNK, help="cells per batch (and per Ray task)"
-    )
+    s.add_argument("--chunk", type=int, default=sweep.DEFAULT_CHUNK, help="cells per batch (and per Ray task)")
     s.add_argument("--threads", type=int, default=1, help="threads for batched cells in this process")
     s.add_argument(
         "--ray",

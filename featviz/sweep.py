@@ -64,9 +64,8 @@ class Axis:
 
 
 def _allowed_axis() -> str:
-    return (
-        "NAME=V1,V2,... or NAME=lin:START:STOP:COUNT or NAME=log:START:STOP:COUNT, NAME one of "
-        + ", ".join(NUMERIC_PARAMS)
+    return "NAME=V1,V2,... or NAME=lin:START:STOP:COUNT or NAME=log:START:STOP:COUNT, NAME one of " + ", ".join(
+        NUMERIC_PARAMS
     )
 
 

@@ -126,3 +126,10 @@ def test_cells_of_another_kind_or_shape_are_refused():
 def test_should_stop_cancels():
     with pytest.raises(engine.Cancelled):
         batch.train_batch(CELLS[:2], should_stop=lambda: True)
+
+
+def test_acos_matches_libm_on_the_whole_interval():
+    x = np.concatenate([np.linspace(-1.0, 1.0, 200_001), [0.5, -0.5, np.nextafter(0.5, 0), np.nextafter(-0.5, 0)]])
+    x = np.concatenate([x, [1 - 1e-16, -1 + 1e-16, 1e-300, -0.0, 1.0, -1.0]])
+    np.testing.assert_allclose(batch.acos_array(x), np.arccos(x), rtol=0, atol=1e-15)
+    assert batch.acos_array(np.array([1.0]))[0] == 0.0

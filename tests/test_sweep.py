@@ -127,8 +127,29 @@ def run_cli(*args, env=None):
 @pytest.mark.parametrize("ext", ["csv", "parquet"])
 def test_cli_writes_one_row_per_cell(tmp_path, tmp_cache, ext):
     out = tmp_path / f"s.{ext}"
-    code = cli.main(["sweep", "--d", "6", "--m", "10", "--k", "2", "--epochs", "2", "--steps", "60",
-                     "--frames", "12", "--grid", "lam=0,0.02", "--grid", "lr=log:0.1:0.4:3", "--out", str(out)])
+    code = cli.main(
+        [
+            "sweep",
+            "--d",
+            "6",
+            "--m",
+            "10",
+            "--k",
+            "2",
+            "--epochs",
+            "2",
+            "--steps",
+            "60",
+            "--frames",
+            "12",
+            "--grid",
+            "lam=0,0.02",
+            "--grid",
+            "lr=log:0.1:0.4:3",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     df = pd.read_csv(out) if ext == "csv" else pd.read_parquet(out)
     assert len(df) == 6
