@@ -2,8 +2,8 @@
 
     python bench/bench_app.py [--repeat 3] [--users 8]
 
-Starts ``streamlit run app.py`` with an empty cache (the browser tests' harness,
-tests/browser_support.py) and drives Debian's Chromium (/usr/bin/chromium) with Playwright.
+Starts ``streamlit run app.py`` with an empty cache (the browser driver the tests use too,
+devtools/browser.py) and drives Debian's Chromium (/usr/bin/chromium) with Playwright.
 Prints Markdown tables.
 
 Times are taken inside the page: ``performance.now()`` (milliseconds since the navigation
@@ -44,16 +44,14 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from browser_support import (  # noqa: E402
+from devtools.browser import (  # noqa: E402
     APP,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     FIGURE,
     FIGURE_TIMEOUT_MS,
     VIEWPORT,
+    launch_chromium,
     open_page,
     server_memory_mb,
     streamlit_server,
@@ -175,7 +173,7 @@ def browser_rows(pw, repeat: int) -> list[tuple[str, dict[str, list[float]]]]:
         for k in row:
             row[k].append(marks.get(k, float("nan")))
 
-    browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    browser = launch_chromium(pw)
     try:
         for r in range(repeat):
             with tempfile.TemporaryDirectory(prefix="featviz-bench-") as tmp:
@@ -221,7 +219,7 @@ def main() -> None:
             tmp = Path(tmp)
             (tmp / "cache").mkdir()
             with streamlit_server(APP, tmp / "cache", tmp / "streamlit.log") as base:
-                browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+                browser = launch_chromium(pw)
                 try:
                     idle = server_memory_mb(base)
                     warm = open_page(browser)

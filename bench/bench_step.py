@@ -4,7 +4,7 @@ Run by hand from the repo root: `python bench/bench_step.py` (about a minute). P
 Markdown table. Each number is the median over several repeats of a timed block of steps.
 
   engine      the state engine.train uses (engine.new_state): exact population gradient, in
-              place; below engine.NUMPY_BELOW (m*(m+k)) engine.NumpyState, above it
+              place; below engine.NUMPY_BELOW (m*(m+k)) NumpyState, above it
               torch_state.PopulationState on one torch thread
   engine-torch  torch_state.PopulationState at every size (to show why small sizes use NumPy)
   numpy       featviz.exact.mse_and_grad on numpy arrays (the same formula) plus the update
@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from featviz import engine, exact, torch_state
 from featviz.config import Config
+from featviz.state import NumpyState
 
 LR, LAM = 0.01, 0.01
 MC_SAMPLES = 10_000
@@ -65,7 +66,7 @@ def bench_engine(d: int, m: int) -> tuple[float, int]:
     state = engine.new_state(Config(d=d, m=m), w, a, tw, ta, np.random.default_rng(0))
     with state.running():
         sec = time_per_step(lambda: state.step(LR, LAM))
-        return sec, (0 if isinstance(state, engine.NumpyState) else torch.get_num_threads())
+        return sec, (0 if isinstance(state, NumpyState) else torch.get_num_threads())
 
 
 def bench_engine_torch(d: int, m: int) -> tuple[float, int]:

@@ -11,7 +11,7 @@ Table 1, a λ × lr grid of 64 cells (8 × 8, lam in [0, 0.1], lr in [0.05, 0.4]
 
 Table 2, one gradient step of one run at each size:
   engine       engine.new_state(...).step (NumPy below engine.NUMPY_BELOW, else torch)
-  numpy        engine._numpy_step, the plain formula in NumPy
+  numpy        state._numpy_step, the plain formula in NumPy
   fused        batch.fused_step (inline or blas variant, as batch.uses_blas picks)
 """
 
@@ -28,7 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from featviz import batch, engine
+from featviz import batch, engine, state
 from featviz.config import Config
 
 
@@ -83,18 +83,18 @@ def bench_step(d: int, m: int, k: int = 3) -> list[tuple]:
     w, a = engine.init_student(cfg, rng)
     lr, lam = 0.01, 0.01
     rows = []
-    state = engine.new_state(cfg, w, a, tw, ta, rng)
-    with state.running():
-        kind = "numpy" if isinstance(state, engine.NumpyState) else "torch"
-        rows.append((f"engine ({kind})", time_per_step(lambda: state.step(lr, lam))))
-    ns = engine.NumpyState(w, a, tw, ta)
+    st = engine.new_state(cfg, w, a, tw, ta, rng)
+    with st.running():
+        kind = "numpy" if isinstance(st, state.NumpyState) else "torch"
+        rows.append((f"engine ({kind})", time_per_step(lambda: st.step(lr, lam))))
+    ns = state.NumpyState(w, a, tw, ta)
     box = {"alpha": 0.0}
 
     def numpy_step():
-        box["alpha"] = engine._numpy_step(ns.U, ns.c, ns.m, ns.beta, box["alpha"], lr, lam)
+        box["alpha"] = state._numpy_step(ns.U, ns.c, ns.m, ns.beta, box["alpha"], lr, lam)
 
-    rows.append(("numpy (engine._numpy_step)", time_per_step(numpy_step)))
-    fs = engine.NumpyState(w, a, tw, ta)
+    rows.append(("numpy (state._numpy_step)", time_per_step(numpy_step)))
+    fs = state.NumpyState(w, a, tw, ta)
     buf = batch.StepBuffers(m, m + k, d)
     fbox = {"alpha": 0.0}
 

@@ -1,6 +1,6 @@
 """Cells that share array shapes train together: a fused gradient step compiled with numba.
 
-The exact population step (``featviz.exact``, the same formula as ``engine._numpy_step``) is a
+The exact population step (``featviz.exact``, the same formula as ``state._numpy_step``) is a
 dozen elementwise passes over the (m, m+k) matrices of cosines and angles; in NumPy or torch
 each pass reads and writes memory and costs a dispatch. ``fused_step`` makes one pass instead:
 for each pair of rows it takes the cosine, the angle, and adds that pair's share to every
@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 import numba
 import numpy as np
 
-from featviz import engine
+from featviz import engine, state
 from featviz.config import Config
 from featviz.run import STAGE_GD, STAGE_INIT, Run
 
@@ -249,8 +249,8 @@ class StepBuffers:
 
 
 def fused_step(U, c, m: int, beta, alpha: float, lr: float, lam: float, buf: StepBuffers | None = None) -> float:
-    """One in-place gradient step on engine.NumpyState's arrays (U (P,d) = [W; W*], c (P,) =
-    [a; -a*], beta (d,)); returns the new alpha. The same step as engine._numpy_step."""
+    """One in-place gradient step on state.NumpyState's arrays (U (P,d) = [W; W*], c (P,) =
+    [a; -a*], beta (d,)); returns the new alpha. The same step as state._numpy_step."""
     P, d = U.shape
     buf = buf or StepBuffers(m, P, d)
     if not buf.blas:
@@ -268,7 +268,7 @@ def fused_step(U, c, m: int, beta, alpha: float, lr: float, lam: float, buf: Ste
 _parallel_lock = threading.Lock()  # numba's default threading layer runs one parallel region at a time
 
 
-class _CellState(engine._Population):
+class _CellState(state.State):
     """One cell of a batch seen as an engine state, so engine's recorder records it unchanged."""
 
     def __init__(self, batch: _Batch, b: int, teacher_w, teacher_a):

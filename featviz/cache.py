@@ -14,8 +14,9 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from featviz.config import Config, env_number
+from featviz.config import Config
 from featviz.run import Run
+from featviz.settings import env_number
 
 DEFAULT_MAX_MB = 500.0
 

@@ -7,7 +7,8 @@ import json
 import sys
 
 from featviz import cache
-from featviz.config import PARAMS, BudgetError, Config, ConfigError, check_budget
+from featviz.budget import BudgetError, check_budget
+from featviz.config import PARAMS, Config, ConfigError, encode_value, reason
 from featviz.engine import train
 
 
@@ -22,17 +23,104 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     t = sub.add_parser("train", help="train one configuration and save it as .npz")
+    for name, param in PARAMS.items():
+        default = encode_value(param.default)
+        if param.per_teacher:
+            default += " (for the default k; one per teacher)"
+        t.add_argument(
+            f"--{name}", metavar=name.upper(), help=f"{param.help} Allowed: {param.allowed}. Default: {default}."
+        )
+    t.add_argument("--out", help="where to write the run (.npz); omit to only print the summary")
+    t.add_argument("--cache", action="store_true", help="use the disk cache (FEATVIZ_CACHE_DIR)")
+    from featviz.lessons import BY_SLUG
+
+    c = sub.add_parser("check", help="run a lesson's check on its preset (or on a saved run); prints JSON")
+    c.add_argument("lesson", choices=sorted(BY_SLUG), help="the lesson's slug")
+    c.add_argument("--run", help="a saved run (.npz) to check instead of training the preset")
+    cert = sub.add_parser("certificate", help="the dual certificate of a config's teachers on the whole sphere")
+    for name in CERT_PARAMS:
+        cert.add_argument(
+            f"--{name}", metavar=name.upper(), help=f"{PARAMS[name].help} Allowed: {PARAMS[name].allowed}."
+        )
+    _add_export_parser(sub)
+    _add_sweep_parser(sub, Config().to_mapping())
+    return p
+
+
+CERT_PARAMS = ("d", "k", "teachers", "sep", "angles", "a_star", "seed")
+
+
+def _add_export_parser(sub) -> None:
+    """`export`: train (or open a saved run) and write the neuron animation as GIF or MP4."""
+    from featviz.export import DEFAULT_FPS, DEFAULT_SIZE, FORMATS, FPS_RANGE, SIZE_RANGE
+
+    e = sub.add_parser("export", help="train one configuration and write its neuron animation as GIF or MP4")
+    (wlo, whi), (hlo, hhi) = SIZE_RANGE
+    e.add_argument("--format", required=True, choices=FORMATS, help="gif or mp4")
+    e.add_argument("--out", required=True, help="the file to write")
+    e.add_argument(
+        "--size",
+        default=f"{DEFAULT_SIZE[0]}x{DEFAULT_SIZE[1]}",
+        help=f"WIDTHxHEIGHT in pixels, width in [{wlo}, {whi}], height in [{hlo}, {hhi}], even; "
+        "for slides 1280x720 or 1920x1080. Default: %(default)s.",
+    )
+    e.add_argument(
+        "--fps",
+        default=str(DEFAULT_FPS),
+        help=f"frames per second, an integer in [{FPS_RANGE[0]}, {FPS_RANGE[1]}]. Default: %(default)s.",
+    )
+    e.add_argument("--run", metavar="FILE", help="export a saved run (.npz) instead of training; no train flags then")
+    e.add_argument("--cache", action="store_true", help="use the disk cache (FEATVIZ_CACHE_DIR)")
     defaults = Config().to_mapping()
     for name, param in PARAMS.items():
-        t.add_argument(
+        e.add_argument(
             f"--{name}",
             metavar=name.upper(),
             help=f"{param.help} Allowed: {param.allowed}. Default: {defaults[name]}.",
         )
-    t.add_argument("--out", help="where to write the run (.npz); omit to only print the summary")
-    t.add_argument("--cache", action="store_true", help="use the disk cache (FEATVIZ_CACHE_DIR)")
-    _add_sweep_parser(sub, defaults)
-    return p
+
+
+def _export_main(args, parser) -> int:
+    from featviz.export import ExportError, check_fps, export, parse_size
+    from featviz.upload import UploadError, load_run_bytes
+
+    try:
+        size = parse_size(args.size)
+    except ExportError as e:
+        parser.error(f"argument --size: {e}")
+    text = args.fps.strip()
+    fps = int(text) if text.lstrip("-").isdigit() else text
+    try:
+        fps = check_fps(fps)
+    except ExportError as e:
+        parser.error(f"argument --fps: {e}")
+    given = {name: getattr(args, name) for name in PARAMS if getattr(args, name) is not None}
+    if args.run:
+        if given:
+            parser.error(f"argument --run: train flags cannot change a saved run (got --{next(iter(given))})")
+        try:
+            with open(args.run, "rb") as f:
+                run = load_run_bytes(f.read())
+        except OSError as e:
+            parser.error(f"argument --run: cannot read {args.run!r}: {e.strerror}")
+        except UploadError as e:
+            parser.error(f"argument --run: {e}")
+    else:
+        try:
+            cfg = Config.from_mapping(given)
+            check_budget(cfg)
+        except ConfigError as e:
+            parser.error(f"argument --{e.param}: {reason(e)}")
+        except BudgetError as e:
+            parser.error(str(e))
+        run = cache.get_or_train(cfg, train)[0] if args.cache else train(cfg)
+    try:
+        export(run, args.out, fmt=args.format, size=size, fps=fps)
+    except OSError as e:
+        print(f"python -m featviz: error: cannot write --out {args.out!r}: {e.strerror or e}", file=sys.stderr)
+        return 1
+    print(json.dumps({"out": args.out, "format": args.format, "size": list(size), "fps": fps, "frames": run.n_frames}))
+    return 0
 
 
 def _add_sweep_parser(sub, defaults: dict[str, str]) -> None:
@@ -96,9 +184,46 @@ def _join_negative_values(argv: list[str]) -> list[str]:
     return out
 
 
+def _check(parser, args) -> int:
+    from featviz.lessons import BY_SLUG
+    from featviz.run import Run
+
+    lesson = BY_SLUG[args.lesson]
+    if args.run:
+        try:
+            run = Run.load_npz(args.run)
+        except (OSError, ValueError) as e:
+            parser.error(f"argument --run: cannot read {args.run!r}: {e}")
+    else:
+        run = train(lesson.config)
+    result = lesson.check(run)
+    out = {"lesson": lesson.slug, "passed": result.passed, "measured": result.measured} | result.values
+    print(json.dumps(out))
+    return 0 if result.passed else 1
+
+
+def _certificate(parser, args) -> int:
+    from featviz.certificate import certificate_for_config
+
+    given = {name: getattr(args, name) for name in CERT_PARAMS if getattr(args, name) is not None}
+    try:
+        cfg = Config.from_mapping(given)
+    except ConfigError as e:
+        parser.error(f"argument --{e.param}: {reason(e)}")
+    cert = certificate_for_config(cfg)
+    print(json.dumps(cert.as_dict()))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(_join_negative_values(sys.argv[1:] if argv is None else list(argv)))
+    if args.command == "check":
+        return _check(parser, args)
+    if args.command == "certificate":
+        return _certificate(parser, args)
+    if args.command == "export":
+        return _export_main(args, parser)
     if args.command == "sweep":
         return _sweep(parser, args)
     given = {name: getattr(args, name) for name in PARAMS if getattr(args, name) is not None}
@@ -106,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg = Config.from_mapping(given)
         check_budget(cfg)
     except ConfigError as e:
-        parser.error(f"argument --{e.param}: {e}")
+        parser.error(f"argument --{e.param}: {reason(e)}")
     except BudgetError as e:
         parser.error(str(e))
     if args.cache:

@@ -1,10 +1,11 @@
 """The one validated run configuration, shared by the URL, the CLI and saved runs.
 
-Every parameter is declared once in ``PARAMS`` (name, kind, default, allowed range, help).
-``Config`` is frozen and validates itself; it round-trips exactly through a flat
-``str -> str`` mapping (``to_mapping`` / ``from_mapping``). ``parse_lenient`` is the
-forgiving reader for untrusted input (links): it never raises, it falls back to defaults
-and returns one message per rejected parameter.
+Every parameter is declared once in ``featviz.params.PARAMS`` (re-exported here): kind,
+default, range, help, widget label and step, and the rule for when it matters; the canonical
+form (cache keys) derives from it. ``Config`` is frozen and validates itself; it round-trips
+exactly through a flat ``str -> str`` mapping (``to_mapping`` / ``from_mapping``). ``parse_lenient`` is the
+forgiving reader for untrusted input (links): it never raises, it falls back to defaults and
+returns one message per rejected value (``rejected`` words them, for every caller).
 """
 
 from __future__ import annotations
@@ -14,147 +15,30 @@ import hashlib
 import itertools
 import json
 import math
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from featviz.params import (  # noqa: F401 - re-exported: the config's vocabulary
+    GROUPS,
+    MAX_K,
+    MAX_M,
+    MIN_ABS_A_STAR,
+    MIN_LINE_SEP_DEG,
+    PARAMS,
+    ConfigError,
+    Param,
+    default_a_star,
+    default_angles,
+    reason,
+    rejected,
+)
 
 ENGINE_VERSION = "2"
 
 
-class ConfigError(ValueError):
-    """An invalid parameter; ``param`` names it, ``allowed`` describes the allowed range."""
-
-    def __init__(self, param: str, allowed: str, value: object = None):
-        self.param = param
-        self.allowed = allowed
-        self.value = value
-        got = "" if value is None else f" (got {value!r})"
-        super().__init__(f"{param}: must be {allowed}{got}")
-
-
-@dataclass(frozen=True)
-class Param:
-    name: str
-    kind: str  # "int", "float", "choice", "floats"
-    group: str  # "teacher", "student", "training"
-    help: str
-    lo: float | None = None
-    hi: float | None = None
-    choices: tuple[str, ...] = ()
-    log: bool = False  # a log-scale widget suits it
-
-    @property
-    def allowed(self) -> str:
-        if self.kind == "choice":
-            return "one of " + ", ".join(self.choices)
-        if self.kind == "floats":
-            return f"comma-separated numbers in [{_fmt(self.lo)}, {_fmt(self.hi)}], one per teacher"
-        kind = "an integer" if self.kind == "int" else "a number"
-        return f"{kind} in [{_fmt(self.lo)}, {_fmt(self.hi)}]"
-
-
-def _fmt(x: float | None) -> str:
-    if x is None:
-        return "?"
-    if float(x).is_integer() and abs(x) < 1e15:  # exact, e.g. the largest seed
-        return str(int(x))
-    return f"{x:g}"
-
-
-MAX_K = 8
-MAX_M = 1000
-
-PARAMS: dict[str, Param] = {
-    p.name: p
-    for p in [
-        Param("d", "int", "teacher", "Input dimension; x ~ N(0, I_d).", 2, 200),
-        Param("k", "int", "teacher", "Number of teacher neurons (ground-truth directions).", 1, MAX_K),
-        Param(
-            "teachers",
-            "choice",
-            "teacher",
-            "How the unit teacher directions w*_i are chosen: orthonormal; random with a "
-            "minimum angle `sep` between teacher lines; planar at `angles` in one 2-D plane.",
-            choices=("orthonormal", "random", "planar"),
-        ),
-        Param("sep", "float", "teacher", "random teachers: minimum angle between teacher lines, in degrees.", 0, 90),
-        Param(
-            "angles",
-            "floats",
-            "teacher",
-            "planar teachers: the angle of each teacher direction in its plane, in degrees.",
-            -360,
-            360,
-        ),
-        Param(
-            "a_star", "floats", "teacher", "Teacher output weights a*_i (signs may differ; |a*_i| >= 0.05).", -10, 10
-        ),
-        Param("m", "int", "student", "Student width (number of hidden neurons); even for algo=paper.", 1, MAX_M),
-        Param("init", "float", "student", "Initial norm of each w_j and of each |a_j|.", 1e-4, 10, log=True),
-        Param(
-            "symmetric",
-            "choice",
-            "student",
-            "Symmetric init: neurons in pairs (a, w), (-a, w), so the student starts at f = 0 "
-            "(needs an even m; always on for algo=paper).",
-            choices=("no", "yes"),
-        ),
-        Param("lam", "float", "training", "Weight decay lambda on a and W (alpha, beta are not penalised).", 0, 10),
-        Param("lam_decay", "float", "training", "Factor applied to lambda after each epoch.", 0.01, 1),
-        Param("epochs", "int", "training", "Number of epochs (lambda is constant within one).", 1, 100),
-        Param("steps", "int", "training", "Gradient steps per epoch.", 1, 100_000),
-        Param("lr", "float", "training", "Learning rate of gradient descent.", 1e-5, 100, log=True),
-        Param(
-            "algo",
-            "choice",
-            "training",
-            "gd: plain gradient descent from a small random init; paper: the three stages "
-            "(one large step, ridge fit of a, then gradient descent).",
-            choices=("gd", "paper"),
-        ),
-        Param(
-            "eta1",
-            "float",
-            "training",
-            "algo=paper: stage-1 step size in units of 1/init (the step is eta1/init, with "
-            "weight decay 1/step so that W <- -step * grad_W L).",
-            0.01,
-            1000,
-            log=True,
-        ),
-        Param(
-            "data",
-            "choice",
-            "training",
-            "population: the exact expected loss (closed form); samples: the empirical loss on n points.",
-            choices=("population", "samples"),
-        ),
-        Param("n", "int", "training", "data=samples: number of training points.", 10, 100_000),
-        Param("seed", "int", "training", "Random seed for teachers, init and samples.", 0, 2**31 - 1),
-        Param(
-            "frames",
-            "int",
-            "training",
-            "Snapshots kept on a log-spaced step grid (first and last always; with algo=paper also the "
-            "two stage steps, so at least 4).",
-            2,
-            400,
-        ),
-    ]
-}
-
-MIN_ABS_A_STAR = 0.05
-MIN_LINE_SEP_DEG = 1.0  # planar teacher lines closer than this are degenerate
-
-
-def default_a_star(k: int) -> tuple[float, ...]:
-    """Alternating signs 1, -1, 1, ... so both signs are on show."""
-    return tuple(1.0 if i % 2 == 0 else -1.0 for i in range(k))
-
-
-def default_angles(k: int) -> tuple[float, ...]:
-    """k lines spread evenly over the half circle (lines repeat every 180 degrees)."""
-    return tuple(round(180.0 * i / k, 6) for i in range(k))
+# The parameters that Config's rules across parameters read (__post_init__): a link whose values
+# conflict leaves out some of these, never others (at most 2**9 combinations to try).
+RULE_PARAMS = ("d", "k", "teachers", "sep", "angles", "a_star", "m", "symmetric", "algo")
 
 
 @dataclass(frozen=True)
@@ -183,8 +67,10 @@ class Config:
     def __post_init__(self) -> None:
         for p in PARAMS.values():
             object.__setattr__(self, p.name, _check(p, getattr(self, p.name)))
-        if self.k > self.d:
-            raise ConfigError("k", f"an integer in [1, d] = [1, {self.d}] (at most d teachers)", self.k)
+        if self.teachers == "orthonormal" and self.k > self.d:  # random and planar lines fit any d >= 2
+            raise ConfigError(
+                "k", f"an integer in [1, d] = [1, {self.d}] for orthonormal teachers (at most d of them)", self.k
+            )
         if len(self.a_star) != self.k:
             raise ConfigError(
                 "a_star", f"{self.k} comma-separated numbers (one per teacher, k = {self.k})", _join(self.a_star)
@@ -230,22 +116,9 @@ class Config:
         return Config(**_fill_lists(values))
 
     def canonical(self) -> Config:
-        """The same run with parameters that do not affect it reset to their defaults."""
-        changes = {}
-        base = Config()
-        if self.teachers != "random":
-            changes["sep"] = base.sep
-        if self.teachers != "planar":
-            changes["angles"] = default_angles(self.k)
-        if self.data != "samples":
-            changes["n"] = base.n
-        if self.algo != "paper":
-            changes["eta1"] = base.eta1
-        else:
-            changes["symmetric"] = "yes"
-        if self.lam == 0:  # lam * lam_decay**epoch is 0 whatever the decay
-            changes["lam_decay"] = base.lam_decay
-        return dataclasses.replace(self, **changes)
+        """The same run with the parameters that do not affect it (Param.when) reset."""
+        unused = {p.name: p.unused_value(self.k) for p in PARAMS.values() if not p.matters(self)}
+        return dataclasses.replace(self, **unused)
 
     def key(self) -> str:
         """Hash of the canonical config and the engine version: cache file names."""
@@ -380,12 +253,11 @@ def parse_value(p: Param, text) -> object:
 
 
 def _fill_lists(values: dict) -> dict:
-    """Give a_star and angles defaults that fit k when they are not given."""
+    """Give the per-teacher lists (a_star, angles) defaults that fit k when they are not given."""
     k = values.get("k", Config.k)
-    if "a_star" not in values and isinstance(k, int):
-        values["a_star"] = default_a_star(k)
-    if "angles" not in values and isinstance(k, int):
-        values["angles"] = default_angles(k)
+    for p in PARAMS.values():
+        if p.per_teacher and p.name not in values and isinstance(k, int):
+            values[p.name] = p.per_teacher(k)
     return values
 
 
@@ -393,9 +265,10 @@ def parse_lenient(mapping: Mapping[str, object]) -> tuple[Config, list[str]]:
     """Read untrusted parameters (a link): always a valid Config plus messages, never raises.
 
     Unknown keys are ignored silently. A repeated key (a list value) uses its last value.
-    An invalid value is replaced by its default with a message naming the parameter and
-    its allowed range; a combination that does not fit (e.g. a_star of the wrong length)
-    falls back parameter by parameter.
+    An invalid value is replaced by its default with a message naming the parameter and its
+    allowed range. Values that are valid one by one but conflict (k = 4 orthonormal teachers in
+    d = 2) cost the fewest of them: the first that, left out, makes the rest consistent, with
+    one message naming the conflict; every other value of the link is kept.
     """
     messages: list[str] = []
     values: dict[str, object] = {}
@@ -408,81 +281,28 @@ def parse_lenient(mapping: Mapping[str, object]) -> tuple[Config, list[str]]:
         try:
             values[name] = parse_value(p, raw)
         except ConfigError as e:
-            messages.append(_message(e))
+            messages.append(rejected(e))
         except Exception:  # noqa: BLE001 - an untrusted value must never escape as a traceback
-            messages.append(_message(ConfigError(name, p.allowed, repr(raw)[:60])))
-    # Combination checks: drop the offending parameter and retry, a few rounds at most.
-    for _ in range(len(PARAMS) + 1):
-        try:
-            return Config(**_fill_lists(dict(values))), messages
-        except ConfigError as e:
-            messages.append(_message(e))
-            bad = e.param
-            if bad == "k" and "k" not in values:
-                bad = "d"
-            if bad not in values:  # a derived list (defaults for k) did not fit: reset k
-                bad = "k" if "k" in values else next(iter(values), None)
-            if bad is None:
-                break
-            if bad != e.param:  # a value the link gave is dropped: say so too
-                dropped = ConfigError(bad, f"consistent with {e.param}, {e.allowed}", encode_value(values[bad]))
-                messages.append(_message(dropped))
-            values.pop(bad)
-    return Config(), messages
-
-
-def _message(e: ConfigError) -> str:
-    shown = "" if e.value is None else f" {str(e.value)[:60]!r} is not valid:"
-    return f"Parameter `{e.param}`:{shown} must be {e.allowed}; using the default instead."
-
-
-# ---- compute budget -----------------------------------------------------------------
-
-DEFAULT_MAX_WORK = 2e10  # about m*(m+k)*d*total_steps; ~ a minute on 2 cores
-DEFAULT_MAX_SNAPSHOT_FLOATS = 2e7  # frames*m*d, i.e. 160 MB of float64
-
-
-class BudgetError(ValueError):
-    """A valid config whose run is too large for this server."""
-
-
-def work_of(cfg: Config) -> float:
-    per_step = cfg.m * (cfg.m + cfg.k) * cfg.d
-    if cfg.data == "samples":
-        per_step = max(per_step, cfg.n * (cfg.m + cfg.k) * cfg.d)
-    return float(per_step) * cfg.total_steps
-
-
-def env_number(var: str, default: float) -> float:
-    """A positive finite number from the environment; anything else gives the default."""
+            messages.append(rejected(ConfigError(name, p.allowed, repr(raw)[:60])))
     try:
-        v = float(os.environ.get(var, default))
-    except ValueError:
-        return default
-    return v if v > 0 and math.isfinite(v) else default
+        return Config(**_fill_lists(dict(values))), messages
+    except ConfigError as e:
+        conflict = e
+    # The parameter the rule names first, then the others, later parameters before earlier ones.
+    order = [n for n in values if n == conflict.param]
+    order += [n for n in reversed(values) if n != conflict.param and n in RULE_PARAMS]
+    for size in range(1, len(order) + 1):
+        for left_out in itertools.combinations(order, size):
+            try:
+                cfg = Config(**_fill_lists({n: v for n, v in values.items() if n not in left_out}))
+            except ConfigError:
+                continue
+            return cfg, messages + [_conflict_message(conflict, name, values[name]) for name in left_out]
+    return Config(), messages  # not reached: the defaults of RULE_PARAMS fit together and with anything
 
 
-def budget_limits() -> tuple[float, float]:
-    """(max work, max snapshot floats), overridable by FEATVIZ_MAX_WORK / FEATVIZ_MAX_SNAPSHOT_FLOATS."""
-    return (
-        env_number("FEATVIZ_MAX_WORK", DEFAULT_MAX_WORK),
-        env_number("FEATVIZ_MAX_SNAPSHOT_FLOATS", DEFAULT_MAX_SNAPSHOT_FLOATS),
-    )
-
-
-def check_budget(cfg: Config) -> None:
-    max_work, max_floats = budget_limits()
-    work = work_of(cfg)
-    if work > max_work:
-        raise BudgetError(
-            f"This run is too large for this server: m*(m+k)*d*epochs*steps = {work:.3g} "
-            f"exceeds the cap {max_work:.3g}. Reduce steps, epochs, m or d"
-            + (" (or n)" if cfg.data == "samples" else "")
-            + "."
-        )
-    floats = cfg.frames * cfg.m * cfg.d
-    if floats > max_floats:
-        raise BudgetError(
-            f"Snapshots would hold frames*m*d = {floats:.3g} numbers, over the cap "
-            f"{max_floats:.3g}. Reduce frames, m or d."
-        )
+def _conflict_message(conflict: ConfigError, name: str, value: object) -> str:
+    if name == conflict.param:
+        return rejected(conflict)
+    why = ConfigError(name, f"consistent with the link's other values ({conflict})", encode_value(value))
+    return rejected(why)

@@ -3,28 +3,26 @@
 ``train(cfg)`` is a pure function of the config: explicit seeded generators, no globals,
 no printing. Progress goes through a callback; cancellation through a callable.
 The population objective uses the closed form of ``featviz.exact`` in float64 with
-hand-written in-place updates: in NumPy for small problems (``NumpyState``; such runs never
-import torch, which takes about 2 s), in torch above ``NUMPY_BELOW`` and for sampled data
-(``featviz.torch_state``; torch's per-op overhead dominates at small sizes, so its step is
+hand-written in-place updates: in NumPy for small problems (``featviz.state.NumpyState``; such
+runs never import torch, which takes about 2 s), in torch above ``NUMPY_BELOW`` and for sampled
+data (``featviz.torch_state``; torch's per-op overhead dominates at small sizes, so its step is
 written with as few ops as possible).
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from collections.abc import Callable
 
 import numpy as np
 
-from featviz import exact
 from featviz.config import Config, ConfigError, max_random_sep
-from featviz.run import STAGE_1, STAGE_2, STAGE_3, STAGE_GD, STAGE_INIT, Run
+from featviz.run import PER_FRAME, STAGE_1, STAGE_2, STAGE_3, STAGE_GD, STAGE_INIT, Run
+from featviz.state import NumpyState, State
 
 BLOWUP = 1e6  # a parameter this large means gradient descent diverged
 CHECK_EVERY = 25  # steps between divergence checks (a check costs a few ops)
-INV_SQRT_2PI = exact.INV_SQRT_2PI
 
 Progress = Callable[[int, int, float], None]  # (step, total steps, current exact mse)
 
@@ -115,139 +113,12 @@ def snapshot_steps(first: int, last: int, frames: int) -> np.ndarray:
 NUMPY_BELOW = 6000
 
 
-def _numpy_step(U, c, m, beta, alpha, lr, lam):
-    """One in-place gradient step on NumpyState's arrays.
-
-    The same formulas as torch_state.PopulationState.grads() (and exact.mse_and_grad), fused
-    with the update; returns the new alpha.
-    """
-    W, a = U[:m], c[:m]
-    norms = np.sqrt(np.einsum("ij,ij->i", U, U))
-    # A floor of 1e-150 keeps zero (or underflowed) rows at direction ~0 without inflating them.
-    unit = U / np.maximum(norms, 1e-150)[:, None]
-    um = unit[:m]
-    C = um @ unit.T  # (m,P) cosines
-    np.clip(C, -1.0, 1.0, out=C)
-    A = np.arccos(-C)  # pi - t
-    S = np.sin(A)  # sin t
-    cn = c * norms
-    csum = cn.sum() * INV_SQRT_2PI
-    cn *= 1.0 / math.pi
-    coef = S @ cn
-    coef += 2.0 * alpha * INV_SQRT_2PI
-    T1 = (A * c) @ U  # gW / a_j, assembled below
-    T1 *= 1.0 / math.pi
-    T1 += beta
-    T1 += um * coef[:, None]
-    C *= A
-    T2 = C @ cn  # ga, assembled below
-    T2 += coef
-    T2 *= norms[:m]
-    T2 += W @ beta
-    cU = c @ U
-    T1 *= a[:, None]
-    shrink = 1.0 - lr * lam
-    W *= shrink
-    W -= lr * T1
-    a *= shrink
-    a -= lr * T2
-    beta *= 1.0 - 2.0 * lr
-    beta -= lr * cU
-    return alpha - lr * (2.0 * alpha + 2.0 * csum)
-
-
-class _Population:
-    """What the population states share (on NumPy copies of the parameters): the exact mse, the
-    optimal alpha and beta, and the feature moments of the paper's stage 2. A state also has
-    W, a, alpha, beta, teacher_w, teacher_a and params, set_params, grads, step, sizes, running."""
-
-    def train_loss(self) -> float:
-        return self.mse()
-
-    def mse(self) -> float:
-        w, a, alpha, beta = self.params()
-        return float(exact.population_mse(w, a, alpha, beta, self.teacher_w, self.teacher_a))
-
-    def fit_linear(self) -> None:
-        """alpha, beta at their optimum for the current neurons."""
-        w, a, _, _ = self.params()
-        alpha, beta = exact.optimal_linear(w, a, self.teacher_w, self.teacher_a)
-        self.set_params(alpha=alpha, beta=beta)
-
-    def feature_moments(self):
-        """Gram matrix G and target moments b of the features [1, x, relu(w_j.x)]."""
-        w = self.params()[0]
-        d, m = w.shape[1], w.shape[0]
-        tw, ta = self.teacher_w, self.teacher_a
-        wn = np.linalg.norm(w, axis=1)
-        G = np.zeros((1 + d + m, 1 + d + m))
-        G[0, 0] = 1.0
-        G[1 : 1 + d, 1 : 1 + d] = np.eye(d)
-        G[0, 1 + d :] = G[1 + d :, 0] = wn * INV_SQRT_2PI
-        G[1 : 1 + d, 1 + d :] = w.T / 2
-        G[1 + d :, 1 : 1 + d] = w / 2
-        G[1 + d :, 1 + d :] = exact.kernel(w)
-        b = np.concatenate([[ta @ np.linalg.norm(tw, axis=1) * INV_SQRT_2PI], tw.T @ ta / 2, exact.kernel(w, tw) @ ta])
-        return G, b
-
-
-class NumpyState(_Population):
-    """Exact population objective on NumPy arrays, for small problems (m*(m+k) < NUMPY_BELOW).
-    U (P,d) = [W; W*], c (P,) = [a; -a*]; the student rows are views W = U[:m], a = c[:m]
-    updated in place. alpha is a Python float."""
-
-    def __init__(self, w, a, teacher_w, teacher_a):
-        self.m = w.shape[0]
-        self.U = np.concatenate([w, teacher_w]).astype(np.float64)
-        self.c = np.concatenate([a, -teacher_a]).astype(np.float64)
-        self.W, self.a = self.U[: self.m], self.c[: self.m]
-        self.alpha = 0.0
-        self.beta = np.zeros(w.shape[1])
-        self.teacher_w, self.teacher_a = teacher_w, teacher_a
-
-    def grads(self):
-        """(gW, ga, galpha, gbeta) of the exact mse (exact.mse_and_grad)."""
-        _, gW, ga, galpha, gbeta = exact.mse_and_grad(
-            self.W, self.a, self.alpha, self.beta, self.teacher_w, self.teacher_a, with_value=False
-        )
-        return gW, ga, float(galpha), gbeta
-
-    def step(self, lr: float, lam: float) -> None:
-        self.alpha = float(_numpy_step(self.U, self.c, self.m, self.beta, self.alpha, lr, lam))
-
-    def params(self):
-        return self.W.copy(), self.a.copy(), float(self.alpha), self.beta.copy()
-
-    def set_params(self, w=None, a=None, alpha=None, beta=None):
-        if w is not None:
-            self.W[...] = w
-        if a is not None:
-            self.a[...] = a
-        if alpha is not None:
-            self.alpha = float(alpha)
-        if beta is not None:
-            self.beta[...] = beta
-
-    def sizes(self) -> tuple[float, ...]:
-        """Largest |entry| of W, a, alpha, beta (NaN if any entry is NaN: NumPy's max propagates it)."""
-        return (
-            float(np.abs(self.W).max()),
-            float(np.abs(self.a).max()),
-            abs(self.alpha),
-            float(np.abs(self.beta).max()),
-        )
-
-    def running(self) -> contextlib.nullcontext:
-        """The context training runs in (nothing to set for NumPy)."""
-        return contextlib.nullcontext()
-
-
 def needs_torch(cfg: Config) -> bool:
     """False for the small population problems that train in NumPy."""
     return cfg.data == "samples" or cfg.m * (cfg.m + cfg.k) >= NUMPY_BELOW
 
 
-def new_state(cfg: Config, w, a, teacher_w, teacher_a, rng: np.random.Generator):
+def new_state(cfg: Config, w, a, teacher_w, teacher_a, rng: np.random.Generator) -> State:
     """The state train() uses for cfg: NumpyState for small population problems, else a torch state."""
     if cfg.data == "samples":
         from featviz.torch_state import SampleState
@@ -335,9 +206,11 @@ def train(
 
 
 class _Recorder:
-    def __init__(self, state: _Population, cfg: Config, basis: np.ndarray):
+    """The snapshots of one run, a list per per-frame field of the Run schema."""
+
+    def __init__(self, state: State, cfg: Config, basis: np.ndarray):
         self.state, self.cfg, self._basis = state, cfg, basis
-        self.rows: list[tuple] = []
+        self.columns: dict[str, list] = {f.name: [] for f in PER_FRAME}
 
     def finite(self) -> bool:
         return all(math.isfinite(v) for v in self.state.sizes())
@@ -357,36 +230,38 @@ class _Recorder:
         mse = self.state.mse()
         train_loss = mse if self.cfg.data == "population" else self.state.train_loss()
         reg = 0.5 * lam * (float((a * a).sum()) + float((W * W).sum()))
-        values = (mse, train_loss, train_loss + reg)
-        if not all(math.isfinite(v) for v in values):
+        objective = train_loss + reg
+        if not all(math.isfinite(v) for v in (mse, train_loss, objective)):
             return  # a state on its way to blowing up is not recorded
-        self.rows.append((step, stage, lam, *values, W, a, alpha, beta))
+        row = {
+            "step": step,
+            "stage": stage,
+            "lam": lam,
+            "mse": mse,
+            "train_loss": train_loss,
+            "objective": objective,
+            "w": W,
+            "a": a,
+            "alpha": alpha,
+            "beta": beta,
+        }
+        for name, column in self.columns.items():
+            column.append(row[name])
 
     def finish(self, t0: float, step: int, reason: str, *, diverged: bool) -> Run:
-        rows = self.rows
         if diverged:
             last_lr = self.cfg.lr
             reason = (
-                f"Training diverged at step {step}: {reason}. Frames up to step {rows[-1][0]} are shown. "
-                f"Try a smaller learning rate, e.g. lr = {last_lr / 10:.3g}."
+                f"Training diverged at step {step}: {reason}. Frames up to step {self.columns['step'][-1]} are "
+                f"shown. Try a smaller learning rate, e.g. lr = {last_lr / 10:.3g}."
             )
-        cols = list(zip(*rows, strict=True))
         st = self.state
         return Run(
             config=self.cfg,
             teacher_w=st.teacher_w,
             teacher_a=st.teacher_a,
             basis=self._basis,
-            step=np.array(cols[0], dtype=np.int64),
-            stage=np.array(cols[1], dtype=np.int8),
-            lam=np.array(cols[2], dtype=float),
-            mse=np.array(cols[3], dtype=float),
-            train_loss=np.array(cols[4], dtype=float),
-            objective=np.array(cols[5], dtype=float),
-            w=np.stack(cols[6]),
-            a=np.stack(cols[7]),
-            alpha=np.array(cols[8], dtype=float),
-            beta=np.stack(cols[9]),
+            **{f.name: np.array(self.columns[f.name], dtype=f.dtype) for f in PER_FRAME},
             status="diverged" if diverged else "ok",
             message=reason,
             diverged_step=step if diverged else -1,

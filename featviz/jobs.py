@@ -11,30 +11,20 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import sys
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from featviz import cache
-from featviz.config import Config, env_number, work_of
-from featviz.engine import Cancelled, needs_torch, train
+from featviz.budget import QUICK_WORK, work_of
+from featviz.config import Config
+from featviz.engine import Cancelled, train
 from featviz.run import Run
+from featviz.settings import env_number
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 DEFAULT_MEMORY_MB = 1000.0
-# Runs below this work (config.work_of; the default run is 4e7, about 0.3 s) never queue
-# behind long ones: a classroom's quick runs stay quick while two big runs train.
-QUICK_WORK = 3e8
-# A run this heavy (config.work_of) takes about a second or more.
-SLOW_WORK = 1.5e8
-
-
-def likely_slow(cfg: Config) -> bool:
-    """True when training cfg will take about a second or more: a heavy run, or the process's
-    first run that needs torch (importing it takes about 2 s; small population runs do not)."""
-    return work_of(cfg) >= SLOW_WORK or (needs_torch(cfg) and "torch" not in sys.modules)
 
 
 def memory_limit() -> int:
@@ -74,6 +64,7 @@ class JobManager:
         self._slots = threading.Semaphore(max_workers)
         self._jobs: dict[str, Job] = {}
         self._runs: OrderedDict[str, Run] = OrderedDict()
+        self._runs_bytes = 0  # sum of nbytes over self._runs, kept as runs come and go
         self._memory_bytes = memory_limit() if memory_bytes is None else memory_bytes
         self._use_disk = use_disk
         self._threads: list[threading.Thread] = []
@@ -135,11 +126,21 @@ class JobManager:
 
     def _remember(self, key: str, run: Run) -> None:
         with self._lock:
+            old = self._runs.pop(key, None)
+            if old is not None:
+                self._runs_bytes -= old.nbytes
             self._runs[key] = run
-            self._runs.move_to_end(key)
+            self._runs_bytes += run.nbytes
             # Bounded by bytes, not count: one large run can weigh as much as a thousand small ones.
-            while len(self._runs) > 1 and sum(r.nbytes for r in self._runs.values()) > self._memory_bytes:
-                self._runs.popitem(last=False)
+            while len(self._runs) > 1 and self._runs_bytes > self._memory_bytes:
+                _, dropped = self._runs.popitem(last=False)
+                self._runs_bytes -= dropped.nbytes
+
+    @property
+    def memory_bytes(self) -> int:
+        """Bytes of the finished runs held in memory."""
+        with self._lock:
+            return self._runs_bytes
 
     def _work(self, job: Job) -> None:
         def progress(step: int, total: int, mse: float) -> None:

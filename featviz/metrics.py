@@ -13,6 +13,8 @@ DEAD_MASS = 1e-3  # a neuron whose mass |a_j||w_j| is below this is "dead"
 FATE_NAMES = ("aligned", "dead", "undecided")
 ALIGNED, DEAD, UNDECIDED = range(3)
 
+FINITE_CAP = 1e30  # finite() clips to +-this (a diverged run's mse can be huge)
+
 
 @dataclass
 class Metrics:
@@ -42,7 +44,12 @@ def line_angles(w: np.ndarray, teacher_w: np.ndarray) -> tuple[np.ndarray, np.nd
     cos = np.clip(cos, 0.0, 1.0)
     nearest = cos.argmax(-1)
     best = np.take_along_axis(cos, nearest[..., None], -1)[..., 0]
-    angle = np.degrees(np.arccos(best))
+    # arccos loses half the digits near 1 (a neuron exactly on its line reads ~1e-6 degrees):
+    # take the angle from the part of w off the line, atan2(|w - (w.u)u|, |w.u|).
+    u = teacher_w[nearest]  # (..., d)
+    off = w - (w * u).sum(-1, keepdims=True) * u
+    sin = np.linalg.norm(off, axis=-1) / safe
+    angle = np.degrees(np.arctan2(sin, best))
     angle = np.where(norms > 0, angle, 90.0)
     return nearest, angle
 
@@ -95,3 +102,18 @@ def frame_summary(run, i: int) -> str:
         parts.append(f"{n_und} undecided")
     parts.append(f"mse {run.mse[i]:.2g}")
     return ", ".join(parts)
+
+
+def finite(x, *, lo: float = -FINITE_CAP, hi: float = FINITE_CAP) -> np.ndarray:
+    """A float array with NaN -> 0 and +-inf / huge values clipped to [lo, hi] (diverged runs)."""
+    x = np.asarray(x, dtype=float)
+    return np.clip(np.nan_to_num(x, nan=0.0, posinf=hi, neginf=lo), lo, hi)
+
+
+def span_rank(cfg) -> int:
+    """Dimension of the teacher span for a config, without building the teachers."""
+    if cfg.k == 1:
+        return 1
+    if cfg.teachers == "planar":
+        return 2
+    return min(cfg.k, cfg.d)

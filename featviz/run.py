@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -15,25 +15,50 @@ from featviz.config import Config
 STAGE_NAMES = ("init", "stage 1", "stage 2", "stage 3", "gd")
 STAGE_INIT, STAGE_1, STAGE_2, STAGE_3, STAGE_GD = range(5)
 
-ARRAY_FIELDS = (
-    "teacher_w",  # (k,d) unit teacher directions
-    "teacher_a",  # (k,)
-    "basis",  # (r,d) orthonormal basis of the teacher span, used for projections
-    "step",  # (T,) int, global step of each snapshot
-    "stage",  # (T,) int, index into STAGE_NAMES
-    "lam",  # (T,) weight decay in force when the snapshot's state was reached
-    "mse",  # (T,) exact population mse E[(f - f*)^2]
-    "train_loss",  # (T,) training loss: = mse for data=population, empirical mse for samples
-    "objective",  # (T,) train_loss + lam/2 (|a|^2 + |W|_F^2)
-    "w",  # (T,m,d)
-    "a",  # (T,m)
-    "alpha",  # (T,)
-    "beta",  # (T,d)
+
+@dataclass(frozen=True)
+class ArrayField:
+    """One recorded array: its dtype, its shape in the dimensions T (snapshots), m (student
+    width), d (input dimension), k (teachers) and r (rank of the teacher span), and its meaning.
+    An array whose shape starts with T holds one entry per snapshot."""
+
+    name: str
+    dtype: str
+    shape: tuple[str, ...]
+    meaning: str
+
+    @property
+    def per_frame(self) -> bool:
+        return self.shape[:1] == ("T",)
+
+
+# The Run schema, declared once: the Run fields, the recorder's columns, thinning, the checks
+# and the .npz I/O all follow it (a test ties Run's fields to it).
+SCHEMA: tuple[ArrayField, ...] = (
+    ArrayField("teacher_w", "float64", ("k", "d"), "unit teacher directions"),
+    ArrayField("teacher_a", "float64", ("k",), "teacher output weights a*_i"),
+    ArrayField("basis", "float64", ("r", "d"), "orthonormal basis of the teacher span, used for projections"),
+    ArrayField("step", "int64", ("T",), "global step of each snapshot"),
+    ArrayField("stage", "int8", ("T",), "stage of each snapshot, an index into STAGE_NAMES"),
+    ArrayField("lam", "float64", ("T",), "weight decay in force when the snapshot's state was reached"),
+    ArrayField("mse", "float64", ("T",), "exact population mse E[(f - f*)^2]"),
+    ArrayField(
+        "train_loss", "float64", ("T",), "training loss: the mse for data=population, the empirical mse for samples"
+    ),
+    ArrayField("objective", "float64", ("T",), "train_loss + lam/2 (|a|^2 + |W|_F^2)"),
+    ArrayField("w", "float64", ("T", "m", "d"), "student input weights w_j"),
+    ArrayField("a", "float64", ("T", "m"), "student output weights a_j"),
+    ArrayField("alpha", "float64", ("T",), "the bias alpha"),
+    ArrayField("beta", "float64", ("T", "d"), "the linear term beta"),
 )
+ARRAY_FIELDS = tuple(f.name for f in SCHEMA)
+PER_FRAME = tuple(f for f in SCHEMA if f.per_frame)
 
 
 @dataclass
 class Run:
+    """A recorded run: its config, the arrays of SCHEMA (in that order) and how training ended."""
+
     config: Config
     teacher_w: np.ndarray
     teacher_a: np.ndarray
@@ -69,15 +94,16 @@ class Run:
 
     @property
     def nbytes(self) -> int:
-        return sum(getattr(self, name).nbytes for name in ARRAY_FIELDS)
+        return sum(arr.nbytes for arr in self.arrays().values())
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The recorded arrays by name, in SCHEMA order."""
+        return {f.name: getattr(self, f.name) for f in SCHEMA}
 
     def frames_subset(self, indices) -> Run:
         """The same run keeping only the snapshots at `indices` (sorted, unique)."""
         idx = np.unique(np.asarray(indices, dtype=int))
-        per_frame = {"step", "stage", "lam", "mse", "train_loss", "objective", "w", "a", "alpha", "beta"}
-        arrays = {
-            name: (getattr(self, name)[idx] if name in per_frame else getattr(self, name)) for name in ARRAY_FIELDS
-        }
+        arrays = {f.name: (getattr(self, f.name)[idx] if f.per_frame else getattr(self, f.name)) for f in SCHEMA}
         return Run(
             config=self.config,
             status=self.status,
@@ -126,8 +152,7 @@ class Run:
 
     def save_npz(self, file) -> None:
         met = self.metrics
-        arrays = {name: getattr(self, name) for name in ARRAY_FIELDS}
-        arrays |= met.as_arrays()
+        arrays = self.arrays() | met.as_arrays()
         meta = {
             "status": self.status,
             "message": self.message,
@@ -162,7 +187,7 @@ class Run:
             try:
                 cfg = Config.from_json(str(z["config"]))
                 meta = json.loads(str(z["meta"]))
-                arrays = {name: np.asarray(z[name]) for name in ARRAY_FIELDS}
+                arrays = {f.name: np.asarray(z[f.name]) for f in SCHEMA}
             except KeyError as e:
                 raise ValueError(f"missing field {e}") from None
         run = cls(
@@ -177,34 +202,21 @@ class Run:
         return run
 
     def check(self) -> None:
-        """Shapes and finiteness consistent with the config; raises ValueError if not."""
+        """Shapes, dtypes and finiteness as SCHEMA says for this config; raises ValueError if not."""
         c = self.config
-        T = self.step.shape[0]
-        expect = {
-            "teacher_w": (c.k, c.d),
-            "teacher_a": (c.k,),
-            "step": (T,),
-            "stage": (T,),
-            "lam": (T,),
-            "mse": (T,),
-            "train_loss": (T,),
-            "objective": (T,),
-            "w": (T, c.m, c.d),
-            "a": (T, c.m),
-            "alpha": (T,),
-            "beta": (T, c.d),
-        }
+        T = self.step.shape[0] if self.step.ndim else 0
         if T < 1:
             raise ValueError("a run needs at least one snapshot")
-        for name, shape in expect.items():
-            arr = getattr(self, name)
-            if arr.shape != shape:
-                raise ValueError(f"{name} has shape {arr.shape}, expected {shape}")
+        dims = {"T": T, "m": c.m, "d": c.d, "k": c.k}
+        for f in SCHEMA:
+            arr = getattr(self, f.name)
+            # r, the rank of the teacher span, is whatever the basis holds.
+            if arr.ndim != len(f.shape) or any(
+                dims.get(dim, n) != n for dim, n in zip(f.shape, arr.shape, strict=True)
+            ):
+                expected = tuple(dims.get(dim, dim) for dim in f.shape)
+                raise ValueError(f"{f.name} has shape {arr.shape}, expected {expected}")
+            if arr.dtype != np.dtype(f.dtype):
+                raise ValueError(f"{f.name} has dtype {arr.dtype}, expected {f.dtype}")
             if arr.dtype.kind == "f" and not np.isfinite(arr).all():
-                raise ValueError(f"{name} holds NaN or inf")
-        if self.basis.ndim != 2 or self.basis.shape[1] != c.d:
-            raise ValueError(f"basis has shape {self.basis.shape}")
-
-
-def run_field_names() -> list[str]:
-    return [f.name for f in fields(Run) if not f.name.startswith("_")]
+                raise ValueError(f"{f.name} holds NaN or inf")

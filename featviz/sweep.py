@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from featviz import batch, cache, engine
-from featviz.config import PARAMS, BudgetError, Config, ConfigError, budget_limits, check_budget, env_number, work_of
+from featviz.budget import BudgetError, budget_limits, check_budget, work_of
+from featviz.config import PARAMS, Config, ConfigError
 from featviz.metrics import ALIGNED_DEG, DEAD
 from featviz.run import Run
+from featviz.settings import env_number
 
 MAX_AXES = 2
 # At most this many cells in one sweep: a 20 × 20 map. Beyond it a page of results stops being

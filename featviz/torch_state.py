@@ -13,12 +13,13 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
-from featviz.engine import INV_SQRT_2PI, _Population
+from featviz.exact import INV_SQRT_2PI
+from featviz.state import State
 
 DTYPE = torch.float64
 
 
-class PopulationState(_Population):
+class PopulationState(State):
     """Exact population objective in torch. U (P,d) = [W; W*], c (P,) = [a; -a*]; the student
     rows are views W = U[:m], a = c[:m] updated in place. alpha is a Python float."""
 

@@ -3,15 +3,12 @@
 import streamlit as st
 
 from featviz import ui
-from featviz.config import PARAMS, Config, parse_lenient
+from featviz.config import PARAMS
 from featviz.figures import compare_figure
 from featviz.metrics import frame_summary
+from featviz.page_links import differing, pair_from_link, pair_link
 
 ui.page_frame()
-
-B_PREFIX = "b."  # B's parameters in the link: b.lam=0.1 (only those that differ from A)
-DEFAULT_A = Config(m=40, init=1.0, lam=0.0, epochs=8, steps=500, lr=0.05)
-DEFAULT_B_DIFF = {"lam": "0.1"}
 
 st.title("Compare")
 st.caption(
@@ -19,34 +16,14 @@ st.caption(
     "Default: no regularization (A) against weight decay (B), same seed and init. The link holds both."
 )
 
-
-def _from_url() -> tuple[Config, dict[str, str], list[str]]:
-    url = ui.query_mapping()
-    a_part = {k: v for k, v in url.items() if k in PARAMS}
-    b_part = {k[len(B_PREFIX) :]: v for k, v in url.items() if k.startswith(B_PREFIX) and k[len(B_PREFIX) :] in PARAMS}
-    if not a_part and not b_part:
-        return DEFAULT_A, dict(DEFAULT_B_DIFF), []
-    cfg_a, messages = parse_lenient(a_part)
-    cfg_b, b_messages = parse_lenient(cfg_a.to_mapping() | b_part)
-    messages += [f"B: {m}" for m in b_messages]
-    diff = {k: v for k, v in cfg_b.to_mapping().items() if v != cfg_a.to_mapping()[k]}
-    return cfg_a, diff, messages
-
-
-def _link_mapping(cfg_a: Config, cfg_b: Config) -> dict[str, str]:
-    a, b = cfg_a.to_mapping(), cfg_b.to_mapping()
-    return a | {B_PREFIX + k: v for k, v in b.items() if v != a[k]}
-
-
 url_now = ui.query_mapping()
 # A new link (or the first visit) sets the pair; otherwise the session's pair is kept and put back in the URL.
 if (url_now and url_now != st.session_state.get("cmp_url")) or "cmp_a" not in st.session_state:
-    cfg_a, diff, messages = _from_url()
-    cfg_b = Config.from_mapping(cfg_a.to_mapping() | diff)
+    cfg_a, cfg_b, messages = pair_from_link(url_now)
     st.session_state["cmp_a"], st.session_state["cmp_b"] = cfg_a, cfg_b
     ui.load_widgets(cfg_a, prefix="ca_")
     ui.load_widgets(cfg_b, prefix="cb_")
-    st.session_state["cmp_diff"] = list(diff)
+    st.session_state["cmp_diff"] = list(differing(cfg_a, cfg_b))
     st.session_state["cmp_msgs"] = ((cfg_a, cfg_b), messages)
 message_box = st.container()  # the link's messages, while its pair is shown
 
@@ -56,7 +33,7 @@ side.multiselect(
     "Parameters that differ in B",
     [n for n in PARAMS if n not in ("frames",)],
     key="cmp_diff",
-    format_func=lambda n: ui.LABELS[n],
+    format_func=lambda n: PARAMS[n].label,
 )
 diff_names = st.session_state["cmp_diff"]
 if diff_names:
@@ -70,21 +47,22 @@ cfg_a, cfg_b = st.session_state["cmp_a"], st.session_state["cmp_b"]
 if train:
     ui.train_clicked("cmp_a")
     ui.train_clicked("cmp_b")
-    new_a, err_a = ui.config_from_widgets(cfg_a, prefix="ca_")
-    new_b, err_b = (None, "") if new_a is None else ui.config_from_widgets(new_a, prefix="cb_", names=diff_names)
+    kept = "the last valid pair is still shown"
+    new_a, err_a = ui.config_from_widgets(cfg_a, prefix="ca_", outcome=kept)
+    new_b, err_b = (None, "") if new_a is None else ui.config_from_widgets(new_a, "cb_", diff_names, outcome=kept)
     if err_a or err_b:
-        st.error(("A: " + err_a if err_a else "B: " + err_b) + " The last valid pair is still shown.")
+        st.error("A: " + err_a if err_a else "B: " + err_b)
     else:
         cfg_a, cfg_b = new_a, new_b
         st.session_state["cmp_a"], st.session_state["cmp_b"] = cfg_a, cfg_b
 linked_pair, messages = st.session_state.get("cmp_msgs", (None, []))
 for msg in messages if linked_pair == (cfg_a, cfg_b) else []:
     message_box.warning(ui.md(msg))
-mapping = _link_mapping(cfg_a, cfg_b)
+mapping = pair_link(cfg_a, cfg_b)
 st.session_state["cmp_url"] = mapping
 ui.set_query(mapping)
 
-changed = {k: (cfg_a.to_mapping()[k], v) for k, v in cfg_b.to_mapping().items() if v != cfg_a.to_mapping()[k]}
+changed = differing(cfg_a, cfg_b)
 label_a = "A: " + (", ".join(f"{k}={a}" for k, (a, _) in changed.items()) or "same as B")
 label_b = "B: " + (", ".join(f"{k}={b}" for k, (_, b) in changed.items()) or "same as A")
 

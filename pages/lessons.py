@@ -3,6 +3,7 @@
 import streamlit as st
 
 from featviz import ui
+from featviz.config import ConfigError, rejected
 from featviz.lessons import BY_SLUG, LESSONS
 from featviz.metrics import frame_summary
 
@@ -17,10 +18,7 @@ st.caption(
 slugs = [lesson.slug for lesson in LESSONS]
 asked = ui.query_mapping().get("lesson")
 if asked is not None and asked not in BY_SLUG:
-    st.warning(
-        f"Parameter `lesson`: {ui.md(repr(asked[:40]))} is not valid: must be one of {', '.join(slugs)}; "
-        "showing the first."
-    )
+    st.warning(ui.md(rejected(ConfigError("lesson", "one of " + ", ".join(slugs), asked[:40]), "showing the first")))
     asked = slugs[0]
 if asked is not None and st.session_state.get("lesson_url") != asked:
     st.session_state["lesson_pick"] = asked

@@ -30,7 +30,7 @@ if train:
     ui.train_clicked()
     new_cfg, error = ui.config_from_widgets(cfg)
     if error:
-        st.error(error + " The last valid configuration is still shown.")
+        st.error(error)
     else:
         cfg = new_cfg
 ui.remember(cfg)

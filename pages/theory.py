@@ -5,8 +5,9 @@ import streamlit as st
 
 from featviz import ui
 from featviz.certificate import planar_certificate
-from featviz.config import PARAMS, Config, ConfigError, parse_value
+from featviz.config import PARAMS
 from featviz.figures import certificate_figure, descent_figure
+from featviz.page_links import THEORY_TEACHERS, planar_teachers
 
 ui.page_frame()
 
@@ -52,15 +53,13 @@ $\eta(\varphi_i) = s_i$, $\eta'(\varphi_i) = 0$.
 """
 )
 
-DEFAULT_ANGLES, DEFAULT_SIGNS = "0,60,120", "1,-1,1"
 url = ui.query_mapping()
-messages = []
-for name, default in (("angles", DEFAULT_ANGLES), ("a_star", DEFAULT_SIGNS)):
+for name in ("angles", "a_star"):
     key = f"th_{name}"
     if name in url and st.session_state.get(key + "_url") != url[name]:
         st.session_state[key + "_url"] = url[name]
         st.session_state[key] = url[name]
-    st.session_state.setdefault(key, default)
+    st.session_state.setdefault(key, THEORY_TEACHERS.to_mapping()[name])
 
 c1, c2 = st.columns(2)
 c1.text_input("Teacher angles in the plane (degrees)", key="th_angles", help=PARAMS["angles"].help)
@@ -71,22 +70,7 @@ c2.text_input(
 )
 
 
-def _teacher_config() -> tuple[Config, list[str]]:
-    errors = []
-    try:
-        angles = parse_value(PARAMS["angles"], st.session_state["th_angles"])
-        a_star = parse_value(PARAMS["a_star"], st.session_state["th_a_star"])
-        if len(angles) > PARAMS["k"].hi:
-            raise ConfigError("angles", f"at most {int(PARAMS['k'].hi)} angles")
-        cfg = Config(d=6, k=len(angles), teachers="planar", angles=angles, a_star=a_star, m=24)
-        return cfg, errors
-    except ConfigError as e:
-        errors.append(f"Parameter `{e.param}` must be {e.allowed}; using the default teachers instead.")
-    base = Config(d=6, k=3, teachers="planar", angles=(0.0, 60.0, 120.0), a_star=(1.0, -1.0, 1.0), m=24)
-    return base, errors
-
-
-cfg, messages = _teacher_config()
+cfg, messages = planar_teachers(st.session_state["th_angles"], st.session_state["th_a_star"])
 for msg in messages:
     st.warning(ui.md(msg))
 ui.set_query({"angles": cfg.to_mapping()["angles"], "a_star": cfg.to_mapping()["a_star"]})

@@ -18,6 +18,7 @@ def tmp_cache(tmp_path, monkeypatch):
     return root
 
 
+# ---- figure tests: small runs of each teacher-span shape and their animations (see tests/figures_support.py)
 # ---- browser tests: a real streamlit server and Debian's Chromium (see tests/browser_support.py)
 from browser_support import (  # noqa: E402, F401
     _playwright,
@@ -31,3 +32,4 @@ from browser_support import (  # noqa: E402, F401
     screenshot,
     shared_page,
 )
+from figures_support import diverged, figs, runs, settled  # noqa: E402, F401

@@ -24,7 +24,9 @@ def settle(at: AppTest) -> AppTest:
     """Run, and rerun while a run trains in the background (a real browser polls instead)."""
     at.run()
     deadline = time.monotonic() + TIMEOUT
-    while at.get("progress") and time.monotonic() < deadline:
+    while at.get("progress"):
+        if time.monotonic() > deadline:
+            pytest.fail(f"the run still trains after {TIMEOUT} s")
         time.sleep(0.3)
         at.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -216,3 +218,93 @@ def test_link_warnings_stay_while_the_linked_config_is_shown():
     at.button(key="train").click()
     settle(at)  # a new config: the link's messages are done
     assert not at.warning
+
+
+def test_two_dimensional_planar_link_is_taken_whole():
+    link = {"d": "2", "k": "4", "teachers": "planar", "angles": "0,45,90,135", "a_star": "1,-1,1,-1", "m": "40"}
+    at = open_app(link | {"epochs": "2", "steps": "100"})
+    assert not at.warning, [w.value for w in at.warning]
+    q = query(at)
+    assert {name: q[name] for name in link} == link
+    assert at.text_input(key="w_angles").value == "0,45,90,135"
+    assert "of 40 neurons within" in markdown_text(at)
+    assert len(at.get("plotly_chart")) == 1
+
+
+def test_conflicting_link_gives_one_message_and_keeps_the_rest():
+    # k = 4 orthonormal teachers do not fit in d = 2: d is left out, everything else is kept.
+    at = open_app({"d": "2", "k": "4", "a_star": "2,-1,1,-1", "m": "16", "epochs": "2", "steps": "100"})
+    warnings = [w.value for w in at.warning]
+    assert len(warnings) == 1 and warnings[0].startswith("Parameter `d`:"), warnings
+    assert "orthonormal teachers" in warnings[0]
+    shown = Config.from_mapping(query(at))
+    assert shown.d == Config().d
+    assert (shown.k, shown.a_star, shown.m, shown.epochs, shown.steps) == (4, (2.0, -1.0, 1.0, -1.0), 16, 2, 100)
+
+
+def test_widgets_appear_where_their_parameter_matters():
+    at = open_app({"teachers": "random", "lam": "0", "epochs": "1", "steps": "50"})
+    keys = {w.key for w in at.number_input} | {w.key for w in at.text_input} | {w.key for w in at.selectbox}
+    assert "w_sep" in keys  # random teachers
+    assert not {"w_angles", "w_eta1", "w_n", "w_lam_decay"} & keys  # planar, paper, samples, lam > 0
+    assert "w_symmetric" in keys
+    at.selectbox(key="w_algo").set_value("paper")
+    at.number_input(key="w_lam").set_value(0.01)
+    at.run()
+    keys = {w.key for w in at.number_input} | {w.key for w in at.selectbox}
+    assert {"w_eta1", "w_lam_decay"} <= keys and "w_symmetric" not in keys
+
+
+def _preview_script():
+    import streamlit as st
+
+    from featviz import ui
+    from featviz.config import Config
+
+    slot = st.empty()
+    run = ui.obtain_run(Config(m=6, epochs=1, steps=20, frames=4, seed=424242), area=st.container(), figure_slot=slot)
+    st.markdown(f"run: {run is not None}")
+
+
+def test_finished_run_says_the_chart_is_loading_not_training():
+    """The panels left in the slot after the run is done (the page draws the animation next)."""
+    at = AppTest.from_function(_preview_script, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert "run: True" in markdown_text(at)
+    (chart,) = at.get("plotly_chart")
+    title = json.dumps(json.loads(chart.proto.spec)["layout"]["title"], ensure_ascii=False)
+    from featviz import ui
+
+    assert ui.LOADING_NOTE in title and ui.TRAINING_NOTE not in title
+
+
+def test_streamlit_still_needs_the_direct_link_work_around():
+    """ui.frame.page_frame leaves Streamlit's legacy multipage mode by hand: fail when that changes.
+
+    If this fails after a Streamlit upgrade, check whether a setting now replaces
+    leave_legacy_multipage_mode, or whether the attribute it sets still does what it did.
+    """
+    import inspect
+
+    from streamlit import config
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner import script_runner
+
+    from featviz.ui.frame import leave_legacy_multipage_mode
+
+    saved = PagesManager.uses_pages_directory
+    try:
+        PagesManager.uses_pages_directory = None
+        PagesManager(APP)  # a server's first session: app.py has a pages/ folder next to it
+        assert PagesManager.uses_pages_directory is True
+        leave_legacy_multipage_mode()
+        PagesManager(APP)  # later sessions keep the mode the frame chose
+        assert PagesManager.uses_pages_directory is False
+    finally:
+        PagesManager.uses_pages_directory = saved
+    # In legacy mode the script runner runs the linked page's script itself, without app.py.
+    source = inspect.getsource(script_runner)
+    assert "if PagesManager.uses_pages_directory:" in source and "_mpa_v1(self._main_script_path)" in source
+    # No setting turns the legacy mode off (the only one about pages hides their sidebar).
+    options = config.get_config_options()
+    assert [k for k in options if "page" in k.lower() or "navigation" in k.lower()] == ["client.showSidebarNavigation"]

@@ -16,6 +16,9 @@ from browser_support import (
     figure_texts,
     url_params,
     wait_for_figure,
+    wait_for_slider_change,
+    wait_until,
+    wait_until_still,
 )
 
 from featviz.config import PARAMS, Config
@@ -78,18 +81,20 @@ def test_link_round_trip_and_animation(app_server, shared_page, screenshot):
     assert len(points) >= 16
 
     page.locator(".updatemenu-button", has_text="▶ Play").click()
-    page.wait_for_timeout(1500)
-    playing = figure_texts(page)
+    playing = wait_for_slider_change(page, before["slider"])
     assert playing["slider"] != before["slider"], "Play did not advance the slider"
     frame, _, step = _frame(playing["slider"])
     assert frame > 1 and step > 0, playing
+    wait_until(lambda: _points(page) != points, timeout=30, what="Play moves the neurons")
     assert _points(page) != points, "Play did not move the neurons"
     assert playing["titles"] == [title, subtitle]
 
     page.locator(".updatemenu-button", has_text="Pause").click()
-    page.wait_for_timeout(300)  # let a frame already on its way land
-    paused = figure_texts(page), _points(page)
-    page.wait_for_timeout(700)  # about 6 frames at 120 ms each, had it kept playing
+    # Still for 700 ms (about 6 frames at 120 ms each, had it kept playing), a frame already on
+    # its way allowed to land first.
+    paused = wait_until_still(
+        lambda: (figure_texts(page), _points(page)), still_for=0.7, timeout=15, what="Pause did not stop the animation"
+    )
     assert (figure_texts(page), _points(page)) == paused, "Pause did not stop the animation"
     assert _frame(paused[0]["slider"])[0] >= frame
     assert_clean(page)
@@ -108,8 +113,7 @@ def test_animation_3d(app_server, shared_page, screenshot):
     assert _frame(before["slider"])[0] == 1
     assert "neurons projected on the 3-D teacher span" in page.locator(".js-plotly-plot").inner_text()
     page.locator(".updatemenu-button", has_text="▶ Play").click()
-    page.wait_for_timeout(1500)
-    playing = figure_texts(page)
+    playing = wait_for_slider_change(page, before["slider"])
     frame, _, step = _frame(playing["slider"])
     assert frame > 1 and step > 0, playing
     assert playing["titles"] == before["titles"]

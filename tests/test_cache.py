@@ -1,18 +1,15 @@
-"""The .npz run format and the disk cache built on it."""
+"""The disk cache of finished runs (the .npz format itself is tested in test_run.py)."""
 
 import io
-import json
 import os
 import re
 
 import numpy as np
 import pytest
+from runs import SMALL, assert_same_run
 
 from featviz import cache, engine
-from featviz.config import Config
-from featviz.run import ARRAY_FIELDS, Run
-
-SMALL = Config().replace(d=4, k=2, m=6, epochs=2, steps=20, frames=10)
+from featviz.run import Run
 
 
 @pytest.fixture(scope="module")
@@ -29,88 +26,6 @@ class CountingTrain:
     def __call__(self, cfg):
         self.calls += 1
         return engine.train(cfg)
-
-
-def assert_same_run(one: Run, two: Run):
-    assert one.config == two.config
-    for name in ARRAY_FIELDS:
-        x, y = getattr(one, name), getattr(two, name)
-        assert x.dtype == y.dtype, name
-        np.testing.assert_array_equal(x, y, err_msg=name)
-    assert (one.status, one.message, one.diverged_step) == (two.status, two.message, two.diverged_step)
-    assert one.train_seconds == two.train_seconds
-
-
-# ---- .npz format ---------------------------------------------------------------------------
-
-
-def test_npz_schema_without_pickle(small_run, tmp_path):
-    path = tmp_path / "run.npz"
-    small_run.save_npz(path)
-    cfg, T = SMALL, small_run.n_frames
-    with np.load(path, allow_pickle=False) as z:
-        shapes = {name: z[name].shape for name in z.files}
-        assert Config.from_json(str(z["config"])) == cfg
-        meta = json.loads(str(z["meta"]))
-        assert all(z[name].dtype != object for name in z.files)
-        step = z["step"]
-    assert meta["status"] == "ok" and meta["stage_names"][0] == "init"
-    expected = {
-        "teacher_w": (cfg.k, cfg.d),
-        "teacher_a": (cfg.k,),
-        "step": (T,),
-        "w": (T, cfg.m, cfg.d),
-        "a": (T, cfg.m),
-        "alpha": (T,),
-        "beta": (T, cfg.d),
-        "mse": (T,),
-        "lam": (T,),
-        "train_loss": (T,),
-        "stage": (T,),
-        # metrics ride along for readers without featviz
-        "mass": (T, cfg.m),
-        "fate": (T, cfg.m),
-        "captured": (T, cfg.k),
-    }
-    for name, shape in expected.items():
-        assert shapes[name] == shape, name
-    assert T >= 2 and step[0] == 0 and step[-1] == cfg.total_steps
-
-
-@pytest.mark.parametrize("diverged", [False, True])
-def test_npz_round_trip_is_exact(small_run, diverged):
-    run = engine.train(SMALL.replace(lr=50)) if diverged else small_run
-    assert (run.status == "diverged") == diverged
-    back = Run.load_npz(io.BytesIO(run.to_npz_bytes()))
-    assert_same_run(run, back)
-    assert back.summary() == run.summary()
-
-
-def test_load_npz_refuses_malformed_files(small_run):
-    def mangled(**changes):
-        arrays = {name: getattr(small_run, name) for name in ARRAY_FIELDS}
-        arrays |= {"config": np.array(SMALL.to_json()), "meta": np.array(json.dumps({"status": "ok"}))}
-        arrays |= changes
-        arrays = {k: v for k, v in arrays.items() if v is not None}
-        buf = io.BytesIO()
-        np.savez(buf, **arrays)
-        buf.seek(0)
-        return buf
-
-    meta = json.dumps({"status": "ok", "message": "", "diverged_step": -1, "train_seconds": 0.0})
-    back = Run.load_npz(mangled(meta=np.array(meta)))  # the unmangled file loads
-    for name in ARRAY_FIELDS:
-        np.testing.assert_array_equal(getattr(back, name), getattr(small_run, name))
-    with pytest.raises(ValueError, match="missing field"):
-        Run.load_npz(mangled(meta=np.array(meta), mse=None))
-    with pytest.raises(ValueError, match="w has shape"):
-        Run.load_npz(mangled(meta=np.array(meta), w=small_run.w[:, :-1]))
-    with pytest.raises(ValueError, match="NaN"):
-        Run.load_npz(mangled(meta=np.array(meta), mse=np.full_like(small_run.mse, np.nan)))
-    with pytest.raises(ValueError):
-        Run.load_npz(mangled(meta=np.array(meta), config=np.array('{"d": "0"}')))
-    with pytest.raises(ValueError, match="KeyError"):
-        Run.load_npz(mangled(meta=np.array('{"status": "ok"}')))
 
 
 # ---- cache ---------------------------------------------------------------------------------

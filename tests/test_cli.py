@@ -98,7 +98,7 @@ def test_help_lists_every_flag_with_its_range(results):
 def test_bad_value_exits_2_with_one_line_naming_the_flag(results):
     proc = results["bad_d"]
     assert proc.returncode == 2 and proc.stdout == ""
-    expected = "python -m featviz: error: argument --d: d: must be an integer in [2, 200] (got 500)"
+    expected = "python -m featviz: error: argument --d: '500' is not valid: must be an integer in [2, 200]"
     assert proc.stderr.splitlines() == [expected]
 
 
@@ -168,3 +168,51 @@ def test_unwritable_out_exits_1(tmp_path, capsys):
     status, out, err = main_in_process([*SMALL, "--out", str(tmp_path / "missing" / "run.npz")], capsys)
     assert status == 1 and out == ""
     assert len(err.splitlines()) == 1 and "cannot write --out" in err
+
+
+# ---- check and certificate subcommands ----------------------------------------------------
+
+
+def run_cli(argv, capsys) -> tuple[int, str, str]:
+    try:
+        status = cli.main(argv)
+    except SystemExit as e:
+        status = e.code
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_check_prints_json_and_exit_status(capsys, tmp_path):
+    status, out, _ = run_cli(["check", "too-much-regularization"], capsys)
+    result = json.loads(out)
+    assert status == 0 and result["passed"] is True and result["dead"] == 30
+    # The recovery preset saved to a file fails the too-much check: exit 1.
+    from featviz.engine import train
+    from featviz.lessons import BY_SLUG
+
+    path = tmp_path / "rec.npz"
+    with open(path, "wb") as f:
+        train(BY_SLUG["recovery"].config).save_npz(f)
+    status, out, _ = run_cli(["check", "too-much-regularization", "--run", str(path)], capsys)
+    assert status == 1 and json.loads(out)["passed"] is False
+
+
+def test_check_bad_input_exits_2(capsys, tmp_path):
+    assert run_cli(["check", "no-such-lesson"], capsys)[0] == 2
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip")
+    status, _, err = run_cli(["check", "recovery", "--run", str(bad)], capsys)
+    assert status == 2 and "--run" in err
+
+
+def test_certificate_prints_rho_and_validity(capsys):
+    argv = ["certificate", "--teachers", "planar", "--k", "2", "--angles", "0,75", "--a_star", "1,-1", "--d", "3"]
+    status, out, _ = run_cli(argv, capsys)
+    result = json.loads(out)
+    assert status == 0 and result["valid"] is True
+    assert result["rho"] == pytest.approx(0.405, abs=0.005) and result["max_eta"] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_certificate_names_the_bad_parameter(capsys):
+    status, _, err = run_cli(["certificate", "--d", "500"], capsys)
+    assert status == 2 and "--d" in err and "[2, 200]" in err

@@ -1,5 +1,6 @@
 """Config: validation, the exact string round trip, the lenient link reader, cache keys."""
 
+import dataclasses
 import math
 import re
 
@@ -8,17 +9,17 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from featviz.config import (
+    GROUPS,
     MAX_K,
     MIN_ABS_A_STAR,
     PARAMS,
-    BudgetError,
     Config,
     ConfigError,
-    check_budget,
     max_random_sep,
     parse_lenient,
     parse_value,
-    work_of,
+    reason,
+    rejected,
 )
 
 
@@ -340,18 +341,137 @@ def test_canonical_is_idempotent_valid_and_keeps_the_key(cfg):
     assert re.fullmatch(r"[0-9a-f]{32}", cfg.key())
 
 
-# ---- compute budget ------------------------------------------------------------------------
+# ---- the declarations ----------------------------------------------------------------------
 
 
-def test_budget_refuses_large_runs_with_what_to_reduce(monkeypatch):
-    cfg = Config()
-    assert work_of(cfg) == cfg.m * (cfg.m + cfg.k) * cfg.d * cfg.epochs * cfg.steps
-    check_budget(cfg)  # the default fits the default budget
-    monkeypatch.setenv("FEATVIZ_MAX_WORK", str(work_of(cfg) - 1))
-    with pytest.raises(BudgetError, match="Reduce steps, epochs, m or d"):
-        check_budget(cfg)
-    monkeypatch.setenv("FEATVIZ_MAX_WORK", "not a number")
-    check_budget(cfg)  # a broken setting falls back to the default
-    monkeypatch.setenv("FEATVIZ_MAX_SNAPSHOT_FLOATS", str(cfg.frames * cfg.m * cfg.d - 1))
-    with pytest.raises(BudgetError, match="Reduce frames, m or d"):
-        check_budget(cfg)
+def test_config_defaults_are_the_declared_defaults():
+    fields = {f.name: f.default for f in dataclasses.fields(Config)}
+    assert list(fields) == list(PARAMS)
+    for name, p in PARAMS.items():
+        assert fields[name] == p.default, name
+        assert p.default_for(Config.k) == p.default, name
+        assert p.label and p.help.endswith("."), name
+    assert Config() == Config.from_mapping({})
+
+
+def test_every_declaration_is_complete_and_its_rule_reads_a_config():
+    for name, p in PARAMS.items():
+        assert p.group in GROUPS, name
+        assert (p.kind == "choice") == bool(p.choices), name
+        if p.kind in ("int", "float", "floats"):
+            assert p.lo is not None and p.hi is not None and p.lo <= p.hi, name
+        assert (p.step is not None) <= (p.kind == "float"), name
+        assert p.matters(Config()) in (True, False)
+    assert [n for n, p in PARAMS.items() if p.when is not None] == [
+        "sep",
+        "angles",
+        "symmetric",
+        "lam_decay",
+        "eta1",
+        "n",
+    ]
+    assert [n for n, p in PARAMS.items() if p.per_teacher] == ["angles", "a_star"]
+
+
+# Keys computed on the code before the declarations held the rules (commit 92ead13): a cache
+# written then must still be found.
+KEYS_BEFORE = [
+    ({}, "edfed5877de1dc1032bbe515371d6831"),
+    (
+        {"d": 2, "k": 2, "teachers": "planar", "angles": (0.0, 90.0), "a_star": (1.0, 1.0)},
+        "70f63e3048bb3f5151b9b6e86b16dd05",
+    ),
+    ({"teachers": "random", "sep": 10.0}, "4b53ec84f2fb5a5745123e799e765a31"),
+    ({"teachers": "random", "sep": 10.0, "angles": (1.0, 2.0, 3.0)}, "4b53ec84f2fb5a5745123e799e765a31"),
+    ({"teachers": "planar", "angles": (0.0, 50.0, 100.0), "sep": 20.0}, "2bb2c481c14613bebbd95cca49005fad"),
+    ({"sep": 44.0, "angles": (5.0, 6.0, 7.0)}, "edfed5877de1dc1032bbe515371d6831"),
+    ({"k": 5, "a_star": (1.0, 2.0, -1.0, 0.5, -3.0)}, "c130012dc5673f76811a779c54810d6e"),
+    ({"algo": "paper", "m": 40, "symmetric": "no"}, "2b22c88345f9d932985df6d0ea72bd5a"),
+    ({"algo": "paper", "m": 40, "symmetric": "yes", "eta1": 7.0}, "64545c44c20921bcdbd78655d68f6ffc"),
+    ({"eta1": 7.0}, "edfed5877de1dc1032bbe515371d6831"),
+    ({"symmetric": "yes", "m": 30}, "87cf2f2fe2ae139b091df1845022fe4c"),
+    ({"lam": 0.0, "lam_decay": 0.9}, "3c5dd8c57b877da4b7a8a040a5613a72"),
+    ({"lam": 0.0, "lam_decay": 0.5}, "3c5dd8c57b877da4b7a8a040a5613a72"),
+    ({"lam": 0.01, "lam_decay": 0.9}, "22c6bd371d4c16ec7ffdc08ce68de6e2"),
+    ({"data": "samples", "n": 5000}, "63f3b142dc3e468eeeb6038a09f01499"),
+    ({"n": 5000}, "edfed5877de1dc1032bbe515371d6831"),
+    (
+        {"data": "samples", "n": 200, "algo": "paper", "m": 10, "eta1": 0.5, "lam": 0.0, "lam_decay": 0.2},
+        "68a72732ebd7187629ce5cee3fb8d896",
+    ),
+    (
+        {"d": 50, "k": 8, "teachers": "random", "sep": 40.0, "m": 100, "seed": 7, "frames": 20},
+        "220e30244bff15b9d78e49b353c9e449",
+    ),
+    ({"d": 3, "k": 1, "teachers": "planar", "angles": (7.0,), "a_star": (-2.0,)}, "dcef6ca909b349c463f698d0284e97ac"),
+    ({"init": 0.001, "lr": 1.5, "epochs": 2, "steps": 100, "seed": 2147483647}, "a588a1e654b7f75983d47580aa73b774"),
+    (
+        {"k": 4, "teachers": "orthonormal", "angles": (1.0, 2.0, 3.0, 4.0), "a_star": (1.0, 1.0, 1.0, 1.0)},
+        "1383fb56a1fb6c062350c201726caea1",
+    ),
+]
+
+
+@pytest.mark.parametrize(("changes", "key"), KEYS_BEFORE)
+def test_cache_keys_are_those_of_the_previous_canonical_form(changes, key):
+    assert Config().replace(**changes).key() == key
+
+
+def test_canonical_resets_what_does_not_matter_and_keeps_what_does():
+    cfg = Config().replace(teachers="random", sep=12.0, angles=(1.0, 2.0, 3.0), n=77, eta1=9.0, lam=0.0, lam_decay=0.3)
+    can = cfg.canonical()
+    assert (can.sep, can.n, can.eta1, can.lam_decay) == (12.0, 1000, 3.0, 0.5)
+    assert can.angles == (0.0, 60.0, 120.0)
+    paper = Config(algo="paper", k=2, a_star=(1.0, 1.0), angles=(3.0, 4.0), m=40).canonical()
+    assert paper.symmetric == "yes" and paper.angles == (0.0, 90.0)  # the angles' default for k = 2
+
+
+def test_rejected_is_one_wording_for_every_caller():
+    e = ConfigError("d", PARAMS["d"].allowed, "500")
+    assert reason(e) == "'500' is not valid: must be an integer in [2, 200]"
+    assert (
+        rejected(e) == "Parameter `d`: '500' is not valid: must be an integer in [2, 200]; using the default instead."
+    )
+    assert rejected(ConfigError("k", "at most 8 angles"), "showing the default") == (
+        "Parameter `k`: must be at most 8 angles; showing the default."
+    )
+
+
+# ---- teachers that need no more room than they take -------------------------------------------
+
+
+def test_planar_and_random_teachers_fit_any_dimension_orthonormal_ones_need_k_le_d():
+    planar = Config.from_mapping({"d": "2", "k": "4", "teachers": "planar", "angles": "0,45,90,135"})
+    assert (planar.d, planar.k) == (2, 4)
+    assert Config.from_mapping({"d": "2", "k": "8", "teachers": "random", "sep": "11"}).k == 8
+    with pytest.raises(ConfigError, match="for orthonormal teachers") as info:
+        Config.from_mapping({"d": "2", "k": "4"})
+    assert info.value.param == "k"
+
+
+def test_planar_link_in_two_dimensions_is_taken_whole():
+    link = {"d": "2", "k": "4", "teachers": "planar", "angles": "0,45,90,135", "a_star": "1,-1,1,-1", "m": "40"}
+    cfg, messages = parse_lenient(link)
+    assert messages == []
+    assert {name: cfg.to_mapping()[name] for name in link} == link
+
+
+def test_conflicting_link_gets_one_message_and_keeps_the_rest():
+    link = {"d": "2", "k": "4", "teachers": "orthonormal", "a_star": "1,-1,1,-1", "m": "40", "lr": "0.1"}
+    cfg, messages = parse_lenient(link)
+    assert len(messages) == 1, messages
+    assert messages[0].startswith("Parameter `d`: '2' is not valid: must be consistent with")
+    assert "orthonormal teachers" in messages[0]
+    assert cfg.d == Config().d  # the one value left out ...
+    assert (cfg.k, cfg.teachers, cfg.a_star, cfg.m, cfg.lr) == (4, "orthonormal", (1.0, -1.0, 1.0, -1.0), 40, 0.1)
+    # A rule the named value alone breaks costs only that value.
+    cfg, messages = parse_lenient({"k": "2", "a_star": "1,1,1", "m": "12", "algo": "paper"})
+    assert len(messages) == 1 and messages[0].startswith("Parameter `a_star`:")
+    assert (cfg.k, cfg.a_star, cfg.m, cfg.algo) == (2, (1.0, -1.0), 12, "paper")
+
+
+def test_many_conflicts_at_once_still_give_a_valid_config():
+    link = {"d": "2", "k": "4", "a_star": "1,1", "angles": "1", "algo": "paper", "m": "7", "seed": "5"}
+    cfg, messages = parse_lenient(link)
+    assert Config.from_mapping(cfg.to_mapping()) == cfg
+    assert cfg.seed == 5 and len(messages) == 4  # d (for k), a_star, angles, m

@@ -1,10 +1,12 @@
 """Training engine: what a run ends with for the regimes the app shows, and the recording."""
 
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -12,6 +14,7 @@ from featviz import engine, exact, torch_state
 from featviz.config import Config
 from featviz.metrics import ALIGNED, DEAD, UNDECIDED
 from featviz.run import STAGE_1, STAGE_2, STAGE_3, STAGE_GD, STAGE_INIT
+from featviz.state import NumpyState
 
 FLOAT_FIELDS = ("teacher_w", "teacher_a", "basis", "lam", "mse", "train_loss", "objective", "w", "a", "alpha", "beta")
 
@@ -178,7 +181,7 @@ def test_divergence_is_reported_not_raised():
     assert len(run.step) >= 1 and run.step[0] == 0
 
 
-@pytest.mark.parametrize("kind", [engine.NumpyState, torch_state.PopulationState], ids=["numpy", "torch"])
+@pytest.mark.parametrize("kind", [NumpyState, torch_state.PopulationState], ids=["numpy", "torch"])
 @pytest.mark.parametrize("where", ["W", "a", "alpha", "beta"])
 def test_divergence_check_sees_nan_in_any_parameter(where, kind):
     cfg = Config().replace(m=4, d=3, k=2)
@@ -270,25 +273,6 @@ def test_progress_and_cancel():
         engine.train(cfg, should_stop=lambda: True, progress_every=0.0)
 
 
-def test_thread_setting_survives_overlapping_runs():
-    """jobs.py trains in worker threads; torch's thread count is one per process. Runs that
-    start and end interleaved must leave it where it was."""
-    before = torch.get_num_threads()
-    a, b, c = (torch_state._single_thread() for _ in range(3))
-    a.__enter__()
-    b.__enter__()
-    a.__exit__(None, None, None)
-    assert torch.get_num_threads() == 1  # b still runs
-    c.__enter__()
-    b.__exit__(None, None, None)
-    assert torch.get_num_threads() == 1  # c still runs
-    c.__exit__(None, None, None)
-    assert torch.get_num_threads() == before
-    with torch_state._single_thread():
-        assert torch.get_num_threads() == 1
-    assert torch.get_num_threads() == before
-
-
 def test_teachers_follow_the_config(rng):
     base = Config().replace(d=6, k=4)
     for cfg in (base, base.replace(teachers="random", sep=25), base.replace(k=3, teachers="planar")):
@@ -339,3 +323,31 @@ def test_parameters_the_cache_key_ignores_do_not_change_the_run(base, change):
     a, b = engine.train(base), engine.train(other)
     for field in ("step", "lam", "mse", "w", "a", "alpha", "beta"):
         np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=field)
+
+
+# ---- which state trains a config -----------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(
+    ("m", "data", "kind"),
+    [(20, "population", "NumpyState"), (80, "population", "PopulationState"), (20, "samples", "SampleState")],
+)
+def test_small_population_problems_use_numpy_and_the_others_torch(rng, m, data, kind):
+    cfg = Config(m=m, data=data, n=200)
+    assert (m * (m + cfg.k) < engine.NUMPY_BELOW) == (m == 20)
+    tw, ta, _ = engine.make_teachers(cfg, rng)
+    w, a = engine.init_student(cfg, rng)
+    assert type(engine.new_state(cfg, w, a, tw, ta, rng)).__name__ == kind
+
+
+def test_a_small_population_run_never_imports_torch():
+    """A fresh interpreter trains the default config (and the paper's algorithm) without torch."""
+    code = (
+        "import sys; from featviz.config import Config; from featviz.engine import train; "
+        "runs = [train(Config()), train(Config(algo='paper'))]; "
+        "print(all(r.status == 'ok' for r in runs), 'torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.split() == ["True", "False"], out.stdout + out.stderr

@@ -29,6 +29,22 @@ def small(**kw) -> Config:
     return Config(**({"m": 8, "epochs": 2, "steps": 100} | kw))
 
 
+def wait_until(condition, *, timeout: float, what: str) -> None:
+    """Return as soon as condition() holds; fail after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting until {what}")
+        time.sleep(0.01)
+
+
+class Sized:
+    """A stand-in for a finished run: the memory LRU only reads nbytes."""
+
+    def __init__(self, nbytes: int):
+        self.nbytes = nbytes
+
+
 def test_same_config_from_two_sessions_is_computed_once(tmp_path, monkeypatch, counting_train):
     monkeypatch.setenv("FEATVIZ_CACHE_DIR", str(tmp_path))
     mgr = jobs.JobManager()
@@ -51,9 +67,7 @@ def test_progress_then_cancel(tmp_path, monkeypatch):
     mgr = jobs.JobManager()
     cfg = Config(m=200, d=40, epochs=10, steps=5000)  # long: seconds per epoch
     job = mgr.submit(cfg)
-    deadline = time.monotonic() + 30
-    while job.step == 0 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: job.step > 0, timeout=60, what="the job reports progress")
     assert job.state == jobs.RUNNING and 0 < job.step < job.total
     assert job.mse == job.mse and job.mse >= 0  # a real number
     mgr.cancel(job.key)
@@ -104,25 +118,46 @@ def test_memory_is_bounded_by_bytes_not_count(tmp_path, monkeypatch):
     assert kept == cfgs[-2:]  # the two most recent fit in 2.5 runs' worth of bytes
 
 
-def test_thinned_run_keeps_first_and_last_and_bounds_points():
-    from featviz.engine import train
+def test_memory_total_is_kept_as_runs_come_and_go(rng):
+    limit = 10_000
+    mgr = jobs.JobManager(use_disk=False, memory_bytes=limit)
+    keys, sizes = [], {}
+    for i in range(2000):
+        key = f"run-{i}"
+        sizes[key] = int(rng.integers(1, 600))
+        mgr._remember(key, Sized(sizes[key]))
+        keys.append(key)
+        kept = list(mgr._runs)
+        assert mgr.memory_bytes == sum(sizes[k] for k in kept) <= limit
+        # Least recently used first out: the kept runs are the newest, and one more would not fit.
+        assert kept == keys[-len(kept) :]
+        if len(kept) < len(keys):
+            assert mgr.memory_bytes + sizes[keys[-len(kept) - 1]] > limit
+    # A run stored again under its key replaces the old one: counted once.
+    last = keys[-1]
+    mgr._remember(last, Sized(5))
+    assert mgr.memory_bytes == sum(r.nbytes for r in mgr._runs.values())
+    assert list(mgr._runs)[-1] == last and mgr._runs[last].nbytes == 5
 
-    run = train(Config(m=50, epochs=2, steps=200, frames=80))
-    thin = run.thinned(1000)  # 1000 points / 50 neurons = 20 frames
-    assert thin.n_frames == 20 < run.n_frames
-    assert thin.step[0] == run.step[0] and thin.step[-1] == run.step[-1]
-    assert (thin.w[-1] == run.w[-1]).all()
-    assert thin.metrics.counts.shape == (20, 3)
-    assert run.thinned(10**9) is run
+
+def test_a_touched_run_is_evicted_last():
+    mgr = jobs.JobManager(use_disk=False, memory_bytes=300)
+    cfgs = [small(seed=s) for s in range(3)]
+    for cfg in cfgs:
+        mgr._remember(cfg.key(), Sized(100))
+    assert mgr.cached(cfgs[0]) is not None  # used: now the most recent
+    mgr._remember("newcomer", Sized(100))
+    assert [mgr.cached(cfg) is not None for cfg in cfgs] == [True, False, True]
+    assert mgr.memory_bytes == 300
+    mgr._remember("huge", Sized(10**6))  # over the bound alone: kept, everything else dropped
+    assert list(mgr._runs) == ["huge"] and mgr.memory_bytes == 10**6
 
 
 def test_quick_runs_do_not_queue_behind_long_ones(tmp_path, monkeypatch):
     monkeypatch.setenv("FEATVIZ_CACHE_DIR", str(tmp_path))
     mgr = jobs.JobManager(max_workers=1)
     slow = mgr.submit(Config(m=200, d=40, epochs=10, steps=5000))  # holds the only slot
-    deadline = time.monotonic() + 30
-    while slow.state != jobs.RUNNING and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_until(lambda: slow.state == jobs.RUNNING, timeout=60, what="the long job runs")
     queued = mgr.submit(Config(m=200, d=40, epochs=10, steps=5000, seed=1))  # long too: waits
     quick = mgr.submit(small(seed=9))
     assert quick.wait(30) and quick.state == jobs.DONE
@@ -136,8 +171,7 @@ def test_shutdown_cancels_and_joins_training_threads(tmp_path, monkeypatch):
     monkeypatch.setenv("FEATVIZ_CACHE_DIR", str(tmp_path))
     mgr = jobs.JobManager()
     job = mgr.submit(Config(m=200, d=40, epochs=10, steps=5000, seed=3))
-    while job.state != jobs.RUNNING:
-        time.sleep(0.02)
+    wait_until(lambda: job.state == jobs.RUNNING, timeout=60, what="the job runs")
     mgr.shutdown(timeout=15)
     assert job.finished and job.state == jobs.CANCELLED
     assert not any(t.is_alive() for t in mgr._threads)
@@ -153,14 +187,3 @@ def test_progress_total_is_the_runs_last_step(tmp_path, monkeypatch, algo):
     assert job.wait(60) and job.state == jobs.DONE
     assert total == int(job.run.step[-1]) == cfg.total_steps + (2 if algo == "paper" else 0)
     assert job.step == total
-
-
-def test_likely_slow_means_heavy_or_the_first_torch_import(monkeypatch):
-    """The Playground shows the figure's empty panels first for runs expected to take a second or more."""
-    import sys
-
-    assert not jobs.likely_slow(Config())  # 4e7 of work, NumPy: about 0.3 s
-    assert jobs.likely_slow(Config(m=200, epochs=12))  # heavy
-    monkeypatch.delitem(sys.modules, "torch", raising=False)  # as in a fresh server process
-    assert jobs.likely_slow(Config(data="samples", m=8, epochs=1, steps=10))  # needs torch, not imported
-    assert not jobs.likely_slow(Config())  # small population runs never import torch

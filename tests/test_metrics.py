@@ -7,7 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from featviz.metrics import ALIGNED, ALIGNED_DEG, DEAD, UNDECIDED, line_angles, run_metrics
+from featviz.config import Config
+from featviz.engine import train
+from featviz.metrics import ALIGNED, ALIGNED_DEG, DEAD, UNDECIDED, finite, line_angles, run_metrics, span_rank
 
 
 def unit_teachers(rng, k=3, d=5):
@@ -118,3 +120,26 @@ def test_metric_invariants(seed, T, m, k):
     assert (met.fate[met.mass < 1e-3] == DEAD).all()
     assert (met.nearest >= 0).all() and (met.nearest < k).all()
     assert (met.orth_norm <= np.linalg.norm(w, axis=-1) + 1e-12).all()
+
+
+SMALL = Config(steps=50, epochs=2, m=12)
+SPANS = {
+    "orthonormal3": SMALL,
+    "planar2": SMALL.replace(k=2, teachers="planar", angles=(0.0, 60.0)),
+    "line1": SMALL.replace(k=1),
+    "orthonormal5": SMALL.replace(k=5, d=12),
+    "planar3": SMALL.replace(k=3, teachers="planar", angles=(0.0, 50.0, 110.0)),
+    "random4": SMALL.replace(k=4, d=8, teachers="random", sep=30.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SPANS))
+def test_span_rank_is_the_trained_runs_span(name):
+    cfg = SPANS[name]
+    assert span_rank(cfg) == train(cfg.replace(steps=1, epochs=1)).basis.shape[0]
+
+
+def test_finite_replaces_nan_and_clips_to_the_cap():
+    x = finite([np.nan, np.inf, -np.inf, 2e31, -3.0, 0.5])
+    np.testing.assert_array_equal(x, [0.0, 1e30, -1e30, 1e30, -3.0, 0.5])
+    np.testing.assert_array_equal(finite([np.nan, -1.0, np.inf], lo=0.0, hi=2.0), [0.0, 0.0, 2.0])

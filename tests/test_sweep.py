@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from featviz import cache, cli, engine, sweep
-from featviz.config import PARAMS, BudgetError, Config, ConfigError
+from featviz.budget import BudgetError
+from featviz.config import PARAMS, Config, ConfigError
 from featviz.metrics import ALIGNED_DEG
 
 BASE = Config().replace(d=6, m=10, k=2, epochs=2, steps=60, frames=12)

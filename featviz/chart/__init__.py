@@ -1,0 +1,201 @@
+"""An animation chart that stays mounted: new figures update it in place (Plotly.react), not rebuild it.
+
+``st.plotly_chart`` gives a changed figure a new identity, so the browser throws the chart away
+and builds a new one (3-D scene included). ``animation_chart`` is an ``st.components.v2``
+element whose identity is its ``key`` alone: on a rerun with new data Streamlit calls the
+element's JavaScript again with the same DOM node, which keeps its Plotly chart and calls
+``Plotly.react`` with the new figure and its frames.
+
+    chart = animation_chart(fig, key="animation")           # once per script run and key
+    chart.update(partial_fig, live=True)                     # same run: pushed in place
+
+- ``live=True`` shows the figure's last frame (the latest snapshot) and keeps zoom and camera.
+- A click on a neuron (teacher-span or angle-vs-mass view) draws its path over all frames,
+  with its fate, mass and angle in the hover text; a click on empty plot area clears it. This
+  is drawn in the browser from the frames; ``on_neuron`` also reports it to Python.
+- ``trails=True`` adds fading tails (the last few frames of every neuron) to the frames.
+
+plotly.js (4.8 MB) comes from the app's own server, once per page: Streamlit's static file
+serving (``server.enableStaticServing = true`` in .streamlit/config.toml) serves
+``<app root>/static/``, and the copy shipped inside the plotly Python package is placed there
+at first use (``static/featviz/plotly-<version>.min.js``, not committed: it always matches the
+installed plotly). No request leaves the app's server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+_HERE = Path(__file__).resolve().parent
+_JS = (_HERE / "chart.js").read_text(encoding="utf-8")
+_FEED_JS = (_HERE / "feed.js").read_text(encoding="utf-8")
+STATIC_SUBDIR = "featviz"  # under the app's static/ folder
+TRAIL_FRAMES = 6  # frames in a trail
+# The neuron traces a click can pick, by trace name (animation_figure's names).
+PATH_TRACES = ("student neurons", "angle vs mass")
+CHART_CONFIG = {"displaylogo": False, "responsive": True}
+
+# isolate_styles=False: plotly.js puts its styles (hover labels, modebar) in document.head,
+# which a shadow root would not see.
+_chart = st.components.v2.component("featviz.animation_chart", js=_JS, isolate_styles=False)
+_feed = st.components.v2.component("featviz.animation_chart_feed", js=_FEED_JS, isolate_styles=False)
+
+
+def plotly_js_file(app_root: Path) -> Path:
+    """The plotly.js bundle under app_root/static/, copied there from the plotly package if missing."""
+    import plotly
+
+    src = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
+    dest = app_root / "static" / STATIC_SUBDIR / f"plotly-{plotly.__version__}.min.js"
+    if not dest.exists() or dest.stat().st_size != src.stat().st_size:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        # Copy then rename: a concurrent request never sees half a file.
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, suffix=".tmp")
+        os.close(fd)
+        try:
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, dest)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    return dest
+
+
+def _plotly_js_url() -> str:
+    """URL path of plotly.js on the app's server (placed there on first call)."""
+    from streamlit import config
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    if not config.get_option("server.enableStaticServing"):
+        raise RuntimeError(
+            "animation_chart needs server.enableStaticServing = true (.streamlit/config.toml): "
+            "it serves plotly.js from the app's own static/ folder"
+        )
+    ctx = get_script_run_ctx()
+    root = Path(ctx.main_script_path).resolve().parent if ctx else Path.cwd()
+    dest = plotly_js_file(root)
+    base = (config.get_option("server.baseUrlPath") or "").strip("/")
+    prefix = f"/{base}" if base else ""
+    return f"{prefix}/app/static/{STATIC_SUBDIR}/{dest.name}"
+
+
+_JSON_CACHE: OrderedDict[int, tuple[Any, str]] = OrderedDict()  # id(figure) -> (figure, its JSON)
+_JSON_CACHE_SIZE = 8
+
+
+def _figure_json(figure: Any) -> str:
+    """A figure as plotly JSON text (numpy arrays as base64 typed arrays, which plotly.js reads).
+
+    The text of the last few Figure objects is kept (the object is held, so its id stays its
+    own): a cached figure shown again costs no serialisation (0.4-0.8 s for 60 frames). A
+    figure must not be changed after it was shown.
+    """
+    if isinstance(figure, str):
+        return figure
+    if hasattr(figure, "to_json"):
+        hit = _JSON_CACHE.get(id(figure))
+        if hit is not None and hit[0] is figure:
+            _JSON_CACHE.move_to_end(id(figure))
+            return hit[1]
+        text = figure.to_json()
+        _JSON_CACHE[id(figure)] = (figure, text)
+        while len(_JSON_CACHE) > _JSON_CACHE_SIZE:
+            _JSON_CACHE.popitem(last=False)
+        return text
+    if isinstance(figure, Mapping):
+        import plotly.io as pio
+
+        return pio.to_json(dict(figure), validate=False)
+    raise TypeError(f"animation_chart takes a plotly Figure, a figure dict or its JSON, not {type(figure).__name__}")
+
+
+def _payload(figure: Any, opts: dict) -> bytes:
+    # Bytes, not a dict: the figure's JSON goes through unparsed and unescaped.
+    return ('{"opts":' + json.dumps(opts) + ',"figure":' + _figure_json(figure) + "}").encode()
+
+
+def _pushed_key(key: str) -> str:
+    return f"_featviz_chart_pushed_{key}"
+
+
+@dataclass
+class AnimationChart:
+    """A mounted chart: ``update`` pushes another figure to it within the same script run."""
+
+    key: str
+    result: Any  # the component's result: .neuron is the last clicked neuron (with on_neuron)
+    _opts: dict
+    _slot: Any = None
+    _seq: int = field(default=0)
+
+    def update(self, figure: Any, *, live: bool | None = None, trails: bool | None = None, slot=None) -> None:
+        """Show `figure` in this chart now, without a rerun (for example a new snapshot while training).
+
+        Streamlit allows one element per key and run, so the figure travels in a small keyless
+        element (placed in `slot`, or in an st.empty made here at the first update) that hands it
+        to the chart in the browser.
+        """
+        if live is not None:
+            self._opts["live"] = live
+        if trails is not None:
+            self._opts["trails"] = trails
+        if slot is not None:
+            self._slot = slot
+        if self._slot is None:
+            self._slot = st.empty()
+        self._seq += 1
+        opts = self._opts | {"seq": self._seq}
+        # The next run's animation_chart call must reach the browser even if its figure equals
+        # the one this run mounted (the chart now shows a pushed one).
+        st.session_state[_pushed_key(self.key)] = True
+        with self._slot:
+            _feed(data=_payload(figure, opts), height=0)
+
+
+def animation_chart(
+    figure: Any,
+    *,
+    key: str,
+    live: bool = False,
+    trails: bool = False,
+    trail_frames: int = TRAIL_FRAMES,
+    height: int | None = None,
+    path_traces: tuple[str, ...] = PATH_TRACES,
+    on_neuron: Callable[[], None] | None = None,
+) -> AnimationChart:
+    """Mount (or update in place) the animation chart `key` showing `figure`.
+
+    figure: a plotly Figure with frames (featviz.figures.animation_figure), a figure dict or
+    its JSON. live: show the last frame, keep zoom and camera (a run still training).
+    trails: draw every neuron's last `trail_frames` frames as fading tails. path_traces: names
+    of the traces whose points a click follows over the frames. on_neuron: called on a click
+    on a neuron; then ``result.neuron`` is {"neuron": index, "trace": name} (None on clear).
+    Call it once per key and script run; push further figures with the returned ``update``.
+    """
+    opts = dict(
+        key=key,
+        live=bool(live),
+        trails=bool(trails),
+        trail_frames=int(trail_frames),
+        path_traces=list(path_traces),
+        report_clicks=on_neuron is not None,
+        plotly_url=_plotly_js_url(),
+        config=CHART_CONFIG,
+    )
+    if height is not None:
+        opts["height"] = int(height)
+    if st.session_state.pop(_pushed_key(key), False):
+        opts["nonce"] = os.urandom(4).hex()
+    callbacks = {"on_neuron_change": on_neuron} if on_neuron is not None else {}
+    result = _chart(key=key, data=_payload(figure, opts), height="content", **callbacks)
+    return AnimationChart(key=key, result=result, _opts=opts)

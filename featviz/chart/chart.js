@@ -1,0 +1,339 @@
+// featviz animation chart: one Plotly chart per element, kept across reruns and updated in place.
+//
+// Streamlit (st.components.v2) calls the default export again, with the same parentElement,
+// whenever the element's data changes; the chart lives on that element, so a new figure is a
+// Plotly.react on the same <div>, never a new chart. Payload (UTF-8 bytes):
+//   {"opts": {key, live, trails, trail_frames, path_traces, report_clicks, plotly_url, config,
+//             height?}, "figure": {data, layout, frames}}
+
+const REGISTRY = (window.__featvizCharts ||= new Map()); // key -> Chart (the feed element finds it here)
+const PENDING = (window.__featvizPending ||= new Map()); // key -> payload text pushed before the chart existed
+
+function loadPlotly(url) {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!window.__featvizPlotly) {
+    // One <script> per page, whatever the number of charts and reruns.
+    window.__featvizPlotly = new Promise((resolve, reject) => {
+      const s = document.createElement("script");
+      s.src = url;
+      s.async = true;
+      s.onload = () => resolve(window.Plotly);
+      s.onerror = () => {
+        window.__featvizPlotly = null;
+        reject(new Error("could not load plotly.js from " + url));
+      };
+      document.head.appendChild(s);
+    });
+  }
+  return window.__featvizPlotly;
+}
+
+// ---- plotly JSON helpers -------------------------------------------------------------------
+
+const DTYPES = {
+  f4: Float32Array, f8: Float64Array, i1: Int8Array, u1: Uint8Array, u1c: Uint8ClampedArray,
+  i2: Int16Array, u2: Uint16Array, i4: Int32Array, u4: Uint32Array,
+};
+
+// A plotly array: a plain array, or a base64 typed array {dtype, bdata, shape?} -> {flat, cols}.
+function decode(v) {
+  if (v == null) return null;
+  if (v.__decoded) return v.__decoded;
+  let flat = v, cols = 1;
+  if (typeof v === "object" && !Array.isArray(v) && v.bdata !== undefined) {
+    const bin = atob(v.bdata);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    flat = new DTYPES[v.dtype](bytes.buffer);
+    if (v.shape) cols = Number(String(v.shape).split(",")[1] || 1);
+  } else if (Array.isArray(v) && Array.isArray(v[0])) {
+    cols = v[0].length;
+    flat = v.flat();
+  }
+  const out = { flat, cols, at: (j, c = 0) => flat[j * cols + c], length: flat.length / cols };
+  if (typeof v === "object") Object.defineProperty(v, "__decoded", { value: out, enumerable: false });
+  return out;
+}
+
+const isObj = (v) => v && typeof v === "object" && !Array.isArray(v) && v.bdata === undefined;
+
+function merge(base, over) {
+  const out = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = isObj(v) && isObj(base[k]) ? merge(base[k], v) : v;
+  return out;
+}
+
+const FATES = { circle: "aligned", x: "dead", diamond: "undecided" };
+
+// ---- the chart -----------------------------------------------------------------------------
+
+class Chart {
+  constructor(root, key) {
+    this.key = key;
+    this.root = root;
+    this.div = document.createElement("div");
+    this.div.className = "featviz-chart";
+    this.note = document.createElement("div");
+    this.note.className = "featviz-chart-note";
+    this.note.style.cssText = "min-height:1.4em;font-size:0.85rem;color:#333;padding:0 0 2px 4px;";
+    root.appendChild(this.note);
+    root.appendChild(this.div);
+    this.pending = null;
+    this.busy = false;
+    this.selected = null; // {neuron}
+    this.draws = 0;
+    this.shownText = null;
+    this.setTriggerValue = null;
+  }
+
+  // Latest wins: while one figure is drawn, later ones replace each other in the queue.
+  push(text) {
+    if (text === this.shownText) return;
+    this.pending = text;
+    if (!this.busy) this.drain();
+  }
+
+  async drain() {
+    this.busy = true;
+    while (this.pending !== null) {
+      const text = this.pending;
+      this.pending = null;
+      try {
+        await this.show(text);
+        this.shownText = text;
+      } catch (e) {
+        console.error("featviz chart:", e);
+        this.note.textContent = "⚠ " + (e && e.message ? e.message : e);
+      }
+    }
+    this.busy = false;
+  }
+
+  async show(text) {
+    const { opts, figure } = JSON.parse(text);
+    this.opts = opts;
+    const layout = { ...(figure.layout || {}) };
+    if (opts.height) layout.height = opts.height;
+    if (layout.uirevision === undefined) layout.uirevision = opts.key; // zoom and camera survive updates
+    if (!this.draws && layout.height) this.div.style.minHeight = layout.height + "px";
+    const Plotly = await loadPlotly(opts.plotly_url);
+    this.Plotly = Plotly;
+    const base = figure.data || [];
+    let frames = figure.frames || [];
+    this.frames = frames;
+    this.baseData = base;
+    this.pathIdx = base.map((t, i) => (opts.path_traces.includes(t.name) ? i : -1)).filter((i) => i >= 0);
+    this.labels = new Map();
+    for (const s of layout.sliders?.[0]?.steps || []) this.labels.set(String(s.args?.[0]?.[0]), s.label);
+    if (this.selected && !(this.selected.neuron < this.pointCount())) this.selected = null;
+
+    let data = base.slice();
+    if (opts.trails && frames.length) [data, frames] = this.withTrails(data, frames, opts.trail_frames);
+    this.nBase = data.length;
+    if (opts.live && frames.length) {
+      // Show the latest snapshot at once: its frame's traces as the data, the slider on it.
+      const last = frames[frames.length - 1];
+      (last.traces || []).forEach((t, j) => (data[t] = merge(data[t], last.data[j])));
+      if (layout.sliders?.length) layout.sliders = [{ ...layout.sliders[0], active: frames.length - 1 }, ...layout.sliders.slice(1)];
+    }
+    data = data.concat(this.pathTraces());
+    await Plotly.react(this.div, { data, layout, frames, config: opts.config || {} });
+    this.div.style.minHeight = "";
+    this.listen();
+    this.draws += 1;
+    this.div.dataset.featvizDraws = String(this.draws);
+    this.writeNote();
+  }
+
+  pointCount() {
+    const f = this.frames?.[0];
+    if (!f) return 0;
+    const j = (f.traces || []).indexOf(this.pathIdx[0]);
+    return j < 0 ? 0 : decode(f.data[j].x).length;
+  }
+
+  // Trails: for each neuron view, one trace per age (markers, fading) and one line through the
+  // last few positions; every frame carries their data, so Play and the slider move them too.
+  withTrails(data, frames, n) {
+    const views = this.pathIdx.filter((i) => (frames[0].traces || []).includes(i));
+    const extra = [];
+    const framesOut = frames.map((f) => ({ ...f, traces: [...(f.traces || [])], data: [...f.data] }));
+    for (const vi of views) {
+      const tr = data[vi];
+      const is3d = tr.type === "scatter3d";
+      const ref = is3d ? { scene: tr.scene || "scene" } : { xaxis: tr.xaxis || "x", yaxis: tr.yaxis || "y" };
+      const mk = tr.marker || {};
+      const scale = { colorscale: mk.colorscale, cmin: mk.cmin, cmax: mk.cmax, showscale: false };
+      const lineIdx = data.length + extra.length;
+      extra.push({ type: tr.type, mode: "lines", ...ref, name: "trail", showlegend: false, hoverinfo: "skip",
+        line: { color: "#888888", width: is3d ? 2 : 1 }, opacity: 0.45, x: [], y: [], ...(is3d ? { z: [] } : {}) });
+      const ageIdx = [];
+      for (let a = 1; a <= n; a++) {
+        ageIdx.push(data.length + extra.length);
+        extra.push({ type: tr.type, mode: "markers", ...ref, name: "trail", showlegend: false, hoverinfo: "skip",
+          opacity: 0.55 * (1 - (a - 1) / n), marker: { ...scale, size: is3d ? 2.5 : 4, symbol: "circle" },
+          x: [], y: [], ...(is3d ? { z: [] } : {}) });
+      }
+      const pos = frames.map((f) => {
+        const j = (f.traces || []).indexOf(vi);
+        const d = f.data[j] || {};
+        return { x: decode(d.x), y: decode(d.y), z: is3d ? decode(d.z) : null, c: decode(d.marker?.color) };
+      });
+      framesOut.forEach((f, fi) => {
+        const line = { x: [], y: [], z: [] };
+        const m = pos[fi].x ? pos[fi].x.length : 0;
+        const lo = Math.max(0, fi - n);
+        for (let j = 0; j < m; j++) {
+          for (let g = lo; g <= fi; g++) {
+            line.x.push(pos[g].x.at(j));
+            line.y.push(pos[g].y.at(j));
+            if (is3d) line.z.push(pos[g].z.at(j));
+          }
+          line.x.push(null); line.y.push(null); if (is3d) line.z.push(null);
+        }
+        f.traces.push(lineIdx);
+        f.data.push(is3d ? line : { x: line.x, y: line.y });
+        ageIdx.forEach((ti, a0) => {
+          const g = fi - (a0 + 1);
+          const p = g >= 0 ? pos[g] : null;
+          const pts = { x: p ? Array.from(p.x.flat) : [], y: p ? Array.from(p.y.flat) : [] };
+          if (is3d) pts.z = p ? Array.from(p.z.flat) : [];
+          pts.marker = { color: p && p.c ? Array.from(p.c.flat) : [] };
+          f.traces.push(ti);
+          f.data.push(pts);
+        });
+      });
+    }
+    // The first frame's trail data as the traces' initial data.
+    const first = framesOut[0];
+    extra.forEach((t, k) => {
+      const j = first.traces.indexOf(data.length + k);
+      if (j >= 0) extra[k] = merge(t, first.data[j]);
+    });
+    return [data.concat(extra), framesOut];
+  }
+
+  // The selected neuron's whole path over the frames, in every neuron view.
+  pathTraces() {
+    if (!this.selected) return [];
+    const j = this.selected.neuron;
+    const out = [];
+    const summary = [];
+    for (const vi of this.pathIdx) {
+      const tr = this.baseData[vi];
+      const is3d = tr.type === "scatter3d";
+      const xs = [], ys = [], zs = [], text = [];
+      let last = null;
+      for (const f of this.frames) {
+        const k = (f.traces || []).indexOf(vi);
+        if (k < 0) continue;
+        const d = f.data[k];
+        const x = decode(d.x), y = decode(d.y), z = is3d ? decode(d.z) : null, cd = decode(d.customdata);
+        if (!x || j >= x.length) continue;
+        const sym = d.marker?.symbol?.[j];
+        const info = {
+          frame: this.labels.get(String(f.name)) ?? `frame ${f.name}`,
+          fate: FATES[sym] || "undecided",
+          angle: cd ? cd.at(j, 0) : NaN,
+          mass: cd ? cd.at(j, 1) : NaN,
+          teacher: cd ? cd.at(j, 4) : NaN,
+          code: decode(d.marker?.color)?.at(j),
+        };
+        xs.push(x.at(j)); ys.push(y.at(j)); if (is3d) zs.push(z.at(j));
+        text.push(`neuron ${j} · ${info.fate}<br>mass ${info.mass.toPrecision(3)} · angle ${info.angle.toFixed(2)}°<br>${info.frame}`);
+        last = info;
+      }
+      if (!xs.length) continue;
+      const scale = tr.marker?.colorscale;
+      const color = scale && last.code != null ? scale[Math.round(last.code)]?.[1] || "#000000" : "#000000";
+      const ref = is3d ? { scene: tr.scene || "scene" } : { xaxis: tr.xaxis || "x", yaxis: tr.yaxis || "y" };
+      out.push({
+        type: tr.type, mode: "lines+markers", ...ref, name: `path of neuron ${j}`, showlegend: false,
+        x: xs, y: ys, ...(is3d ? { z: zs } : {}), text, hovertemplate: "%{text}<extra></extra>",
+        line: { color, width: is3d ? 5 : 2.5 }, marker: { color, size: is3d ? 2.5 : 4, line: { width: 0 } },
+      });
+      summary.push(last);
+    }
+    this.pathInfo = summary[0] || null;
+    return out;
+  }
+
+  writeNote() {
+    const p = this.pathInfo;
+    if (!this.selected || !p) {
+      this.note.textContent = "Click a neuron to draw its path over all frames.";
+      return;
+    }
+    const fate = p.fate === "aligned" ? `aligned to ±w*${Math.round(p.teacher)}` : p.fate;
+    this.note.textContent =
+      `neuron ${this.selected.neuron}: ${fate} at the last frame, mass ${p.mass.toPrecision(3)}, ` +
+      `angle ${p.angle.toFixed(2)}° to the nearest teacher line. Click empty space to clear.`;
+  }
+
+  async select(sel) {
+    this.selected = sel;
+    const gd = this.div;
+    const n = gd.data.length;
+    if (n > this.nBase) await this.Plotly.deleteTraces(gd, Array.from({ length: n - this.nBase }, (_, i) => this.nBase + i));
+    const paths = this.pathTraces();
+    if (paths.length) await this.Plotly.addTraces(gd, paths);
+    this.writeNote();
+    gd.dataset.featvizSelected = sel ? String(sel.neuron) : "";
+    if (this.opts.report_clicks && this.setTriggerValue) {
+      this.setTriggerValue("neuron", sel ? { neuron: sel.neuron, trace: sel.trace } : null);
+    }
+  }
+
+  listen() {
+    if (this.listening) return;
+    this.listening = true;
+    const gd = this.div;
+    gd.on("plotly_click", (ev) => {
+      const p = ev?.points?.[0];
+      if (!p || !this.pathIdx.includes(p.curveNumber)) return;
+      this.hitAt = performance.now();
+      this.select({ neuron: p.pointNumber, trace: p.data.name });
+    });
+    // A click on the plot area that hit no neuron clears the path.
+    gd.addEventListener("click", (ev) => {
+      const t = ev.target;
+      const onArea = t?.classList?.contains("nsewdrag") || t?.closest?.(".gl-container");
+      if (!onArea || !this.selected) return;
+      // Plotly hit-tests by hover: a click with a point under the cursor is a neuron's click
+      // (plotly_click), whatever the order of the events.
+      if (gd._hoverdata && gd._hoverdata.length) return;
+      setTimeout(() => {
+        if (this.hitAt && performance.now() - this.hitAt < 400) return;
+        this.select(null);
+      }, 50);
+    });
+  }
+
+  destroy() {
+    if (this.Plotly) this.Plotly.purge(this.div);
+    this.div.remove();
+    this.note.remove();
+  }
+}
+
+export default function ({ data, parentElement, setTriggerValue }) {
+  const text = new TextDecoder().decode(data);
+  let chart = parentElement.__featvizChart;
+  if (!chart) {
+    const key = JSON.parse(text.slice(0, text.indexOf(',"figure":')) + "}").opts.key;
+    chart = parentElement.__featvizChart = new Chart(parentElement, key);
+    REGISTRY.set(key, chart);
+  }
+  chart.setTriggerValue = setTriggerValue;
+  chart.push(text);
+  const early = PENDING.get(chart.key);
+  if (early) {
+    PENDING.delete(chart.key);
+    chart.push(early);
+  }
+  return () => {
+    if (REGISTRY.get(chart.key) === chart) REGISTRY.delete(chart.key);
+    chart.destroy();
+    delete parentElement.__featvizChart;
+  };
+}

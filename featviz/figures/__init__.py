@@ -1,0 +1,42 @@
+"""Pure plotly figure builders for recorded runs: data in, ``go.Figure`` out, one registered template.
+
+Every figure uses the ``featviz`` template (``_style``, registered at import). Nothing here imports
+streamlit or torch; a figure is a function of a ``Run`` (numpy arrays and metrics), or of the data
+a domain module computed from it, and keyword-only options. One module per view: ``animation``
+(and its preview), ``curves``, ``certificate``, ``descent``, ``compare``; the shared pieces are
+``_neurons`` (neuron and teacher traces), ``_curves`` (training-curve panels), ``_controls`` (the
+Play/slider builder), ``_layout`` (axes, titles, the one finishing step) and ``_data``.
+"""
+
+from featviz.figures._controls import FRAME_MS, PLAY_HINT
+from featviz.figures._data import MASS_FLOOR
+from featviz.figures._layout import figure_html
+from featviz.figures._neurons import code_color
+from featviz.figures._style import COMPARE_COLORS, FATE_COLORS, FATE_SYMBOLS, TEACHER_COLORS, TEMPLATE
+from featviz.figures.animation import animation_figure, preview_figure
+from featviz.figures.certificate import CERT_FLOOR, certificate_curves_figure, certificate_figure
+from featviz.figures.compare import compare_figure
+from featviz.figures.curves import curves_figure
+from featviz.figures.descent import descent_figure, descent_targets_figure
+
+__all__ = [
+    "CERT_FLOOR",
+    "COMPARE_COLORS",
+    "FATE_COLORS",
+    "FATE_SYMBOLS",
+    "FRAME_MS",
+    "MASS_FLOOR",
+    "PLAY_HINT",
+    "TEACHER_COLORS",
+    "TEMPLATE",
+    "animation_figure",
+    "certificate_curves_figure",
+    "certificate_figure",
+    "code_color",
+    "compare_figure",
+    "curves_figure",
+    "descent_figure",
+    "descent_targets_figure",
+    "figure_html",
+    "preview_figure",
+]

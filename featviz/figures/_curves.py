@@ -1,0 +1,155 @@
+"""The training-curve panels: mse with λ, captured mass per teacher, neurons by fate, and their markers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+
+from featviz.figures._data import _f32, _finite, _step_x, _sub
+from featviz.figures._layout import _lin_range, _line, _log_axis, _log_range, _x_axis
+from featviz.figures._style import CURSOR, FATE_COLORS, FATE_DASH, INK, OUTLINE, SECONDARY, teacher_color
+from featviz.metrics import ALIGNED, DEAD, FATE_NAMES, UNDECIDED
+
+_HOVER_STEP = "step %{customdata:,}"
+
+
+@dataclass
+class _Curves:
+    """Fixed axis ranges of the curve panels, for the current-frame markers."""
+
+    mse_range: list[float]
+    lam_range: list[float]
+    lam_log: bool  # False when lam is 0 somewhere (linear axis)
+    cap_range: list[float]
+    count_range: list[float]
+
+
+def _mse_shown(run) -> np.ndarray:
+    return _finite(run.mse, lo=1e-30)
+
+
+def _lam_shown(run) -> tuple[np.ndarray, bool]:
+    lam = _finite(run.lam, lo=0.0)
+    return lam, bool((lam > 0).all())
+
+
+def _add_curves(fig: go.Figure, run, cells: dict[str, tuple[int, int]], *, showlegend: bool = True) -> _Curves:
+    """Static curves: mse with lam on a secondary axis, captured mass per teacher, counts by fate."""
+    mse_range, lam_range, lam_log = _add_mse_lam(fig, run, *cells["mse"], showlegend=showlegend)
+    cap_range = _add_captured(fig, run, *cells["captured"])
+    count_range = _add_counts(fig, run, *cells["counts"])
+    return _Curves(mse_range, lam_range, lam_log, cap_range, count_range)
+
+
+def _add_mse_lam(fig: go.Figure, run, r: int, c: int, *, showlegend: bool) -> tuple[list[float], list[float], bool]:
+    """mse (log, left) and lam (right; linear when it reaches 0); returns both ranges and lam's scale."""
+    x, cd = _f32(_step_x(run.step)), run.step.astype(np.int64)
+    mse = _mse_shown(run)
+    lam, lam_log = _lam_shown(run)
+    for y, name, style, label, group, secondary in (
+        (mse, "mse (left)", dict(color=INK, width=2), "mse", "mse", False),
+        (lam, "λ (right)", dict(color=SECONDARY, width=1.5, dash="dash"), "λ", "lam", True),
+    ):
+        hover = _HOVER_STEP + f"<br>{label} " + "%{y:.3g}<extra></extra>"
+        trace = _line(x, y, **style, customdata=cd, name=name, legendgroup=group, hovertemplate=hover)
+        fig.add_trace(trace.update(showlegend=showlegend), row=r, col=c, secondary_y=secondary)
+    mse_range = _log_range(float(mse.min()), float(mse.max()), pad=0.3)
+    if lam_log:
+        lam_range = _log_range(float(lam.min()), float(lam.max()), pad=0.3)
+    else:
+        lam_range = _lin_range(0.0, float(lam.max()) or 1.0)
+    _x_axis(fig, [int(run.step[-1])], r, c, title=False)
+    fig.update_yaxes(_log_axis(mse_range), title_text="mse", row=r, col=c)
+    lam_axis = _log_axis(lam_range) if lam_log else dict(type="linear", range=lam_range, autorange=False)
+    fig.update_yaxes(lam_axis, title_text="λ", showgrid=False, secondary_y=True, row=r, col=c)
+    return mse_range, lam_range, lam_log
+
+
+def _add_captured(fig: go.Figure, run, r: int, c: int) -> list[float]:
+    """Signed mass captured by each teacher, with its a*_i dashed; returns the panel's y range."""
+    x, cd = _f32(_step_x(run.step)), run.step.astype(np.int64)
+    cap = _finite(run.metrics.captured)
+    a_star = _finite(run.teacher_a)
+    xr = [1.0, float(run.step[-1]) + 1.0]
+    for i in range(cap.shape[1]):
+        color, group, name = teacher_color(i), f"teacher{i}", f"captured by w*{_sub(i + 1)}"
+        hover = _HOVER_STEP + f"<br>{name}: " + "%{y:.3g}<extra></extra>"
+        curve = _line(x, _f32(cap[:, i]), color=color, width=2, customdata=cd, name=name, hovertemplate=hover)
+        fig.add_trace(curve.update(legendgroup=group, showlegend=False), row=r, col=c)
+        a_name = f"a*{_sub(i + 1)} = {a_star[i]:.3g}"
+        target = _line(xr, [a_star[i]] * 2, color=color, width=1, dash="dash", name=a_name)
+        fig.add_trace(target.update(legendgroup=group, showlegend=False, hoverinfo="name"), row=r, col=c)
+    lo = min(0.0, float(cap.min()), float(a_star.min()))
+    cap_range = _lin_range(lo, max(0.0, float(cap.max()), float(a_star.max())))
+    _x_axis(fig, [int(run.step[-1])], r, c)
+    fig.update_yaxes(range=cap_range, autorange=False, title_text="signed mass a|w|", row=r, col=c)
+    return cap_range
+
+
+def _add_counts(fig: go.Figure, run, r: int, c: int) -> list[float]:
+    """Neurons per fate over the steps (a step function); returns the panel's y range."""
+    x, cd = _f32(_step_x(run.step)), run.step.astype(np.int64)
+    for f in (ALIGNED, UNDECIDED, DEAD):
+        hover = _HOVER_STEP + f"<br>{FATE_NAMES[f]}: " + "%{y}<extra></extra>"
+        counts = run.metrics.counts[:, f].astype(np.int32)
+        trace = _line(x, counts, color=FATE_COLORS[f], width=2, dash=FATE_DASH[f], customdata=cd, hovertemplate=hover)
+        trace.update(line_shape="hv", name=f"{FATE_NAMES[f]} neurons", legendgroup=f"fate{f}", showlegend=False)
+        fig.add_trace(trace, row=r, col=c)
+    count_range = [-0.03 * run.config.m - 0.5, 1.03 * run.config.m + 0.5]
+    _x_axis(fig, [int(run.step[-1])], r, c)
+    fig.update_yaxes(range=count_range, autorange=False, title_text="neurons", row=r, col=c)
+    return count_range
+
+
+def _vline(x: float, yr: list[float], *, log: bool, full: bool):
+    y = [10 ** yr[0], 10 ** yr[1]] if log else list(yr)
+    kw = dict(type="scatter", x=[x, x], y=y)
+    if full:
+        kw |= dict(
+            mode="lines", line=dict(color=CURSOR, width=1), hoverinfo="skip", showlegend=False, name="current frame"
+        )
+    return kw
+
+
+def _dots(x: float, ys, colors, *, full: bool, name: str = "current frame", symbol: str = "circle"):
+    kw = dict(type="scatter", x=[x] * len(ys), y=[float(y) for y in ys])
+    if full:
+        kw |= dict(
+            mode="markers",
+            name=name,
+            showlegend=False,
+            hoverinfo="skip",
+            marker=dict(color=list(colors), size=9, symbol=symbol, line=dict(width=1.5, color=OUTLINE)),
+        )
+    return kw
+
+
+def _curve_markers(run, cur: _Curves, i: int, *, full: bool) -> list:
+    """Animated current-frame markers, in the order of _CURVE_MARKER_CELLS."""
+    x = float(_step_x(run.step[i]))
+    met = run.metrics
+    k = met.captured.shape[1]
+    lam, _ = _lam_shown(run)
+    return [
+        _vline(x, cur.mse_range, log=True, full=full),
+        _dots(x, [_mse_shown(run)[i]], [INK], full=full),
+        _dots(x, [lam[i]], [SECONDARY], full=full, symbol="square"),
+        _vline(x, cur.cap_range, log=False, full=full),
+        _dots(x, _finite(met.captured[i]), [teacher_color(t) for t in range(k)], full=full),
+        _vline(x, cur.count_range, log=False, full=full),
+        _dots(x, met.counts[i], [FATE_COLORS[f] for f in range(3)], full=full),
+    ]
+
+
+# (cell name, secondary y) of each trace returned by _curve_markers
+_CURVE_MARKER_CELLS = (
+    ("mse", False),
+    ("mse", False),
+    ("mse", True),
+    ("captured", False),
+    ("captured", False),
+    ("counts", False),
+    ("counts", False),
+)

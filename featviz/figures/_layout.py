@@ -1,0 +1,146 @@
+"""Shared layout pieces: axes, the title, the one finishing step, warnings and the trace helpers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+
+from featviz.figures._style import SUBTITLE_SIZE, SUBTLE_TEXT, TEMPLATE, warning_font
+
+
+def _axis_ref(fig: go.Figure, row: int, col: int) -> tuple[str, str]:
+    """('x2', 'y2')-style references of the xy subplot at (row, col)."""
+    sp = fig.get_subplot(row, col)
+    return sp.xaxis.plotly_name.replace("axis", ""), sp.yaxis.plotly_name.replace("axis", "")
+
+
+def _step_ticks(last_step: int) -> tuple[list[float], list[str]]:
+    vals = [0, 1] + [10**p for p in range(1, max(1, int(math.log10(max(last_step, 1)))) + 1)]
+    vals = [v for v in vals if v <= max(last_step, 1)]
+    return [v + 1.0 for v in vals], [f"{v:,}" for v in vals]
+
+
+def _log_range(lo: float, hi: float, pad: float = 0.15) -> list[float]:
+    lo, hi = math.log10(max(lo, 1e-300)), math.log10(max(hi, 1e-300))
+    if hi - lo < 1e-9:
+        lo, hi = lo - 0.5, hi + 0.5
+    return [lo - pad, hi + pad]
+
+
+def _log_axis(rng: list[float], *, max_labels: int = 8) -> dict:
+    """A fixed log axis labelled 10^n; only whole decades are labelled when it spans several."""
+    out = dict(type="log", range=rng, autorange=False, exponentformat="power")
+    span = rng[1] - rng[0]
+    if span >= 1.5:
+        out["dtick"] = max(1, math.ceil(span / max_labels))
+        return out
+    # Under 1.5 decades plotly labels the minor ticks with bare digits (0.3 reads "3"): write
+    # out 1-2-5 values instead.
+    lo, hi = 10 ** rng[0], 10 ** rng[1]
+    exps = range(math.floor(rng[0]) - 1, math.ceil(rng[1]) + 1)
+    vals = [f * 10.0**e for e in exps for f in (1, 2, 5) if lo <= f * 10.0**e <= hi]
+    if len(vals) < 2:
+        vals = [float(v) for v in np.geomspace(lo, hi, 4)[1:-1]]
+    out["tickvals"] = vals
+    out["ticktext"] = [f"{v:.3g}" for v in vals]
+    return out
+
+
+def _lin_range(lo: float, hi: float, pad: float = 0.06) -> list[float]:
+    if hi - lo < 1e-12:
+        lo, hi = lo - 0.5, hi + 0.5
+    span = hi - lo
+    return [lo - pad * span, hi + pad * span]
+
+
+def _x_axis(fig: go.Figure, run_steps: list[int], row: int, col: int, *, title: bool = True) -> None:
+    """The fixed log step axis of a curve panel, wide enough for the longest run."""
+    last = max(run_steps)
+    tv, tt = _step_ticks(last)
+    fig.update_xaxes(
+        type="log",
+        range=_log_range(1.0, last + 1.0, pad=0.04),
+        autorange=False,
+        tickvals=tv,
+        ticktext=tt,
+        title_text="step (log scale)" if title else None,
+        row=row,
+        col=col,
+    )
+
+
+def _below_plots(height: int, top: int, bottom: int, px: float) -> float:
+    """Paper y of a point px pixels below the plotting area, where controls and legends sit."""
+    return -px / max(height - top - bottom, 50)
+
+
+def _title(text: str, subtitle: str) -> dict:
+    return dict(text=f"<b>{text}</b>", subtitle=dict(text=subtitle, font=dict(size=SUBTITLE_SIZE, color=SUBTLE_TEXT)))
+
+
+def _finish(
+    fig: go.Figure,
+    *,
+    title: str,
+    subtitle: str,
+    height: int,
+    top: int,
+    bottom: int,
+    legend_px: float | None = None,
+    legend: dict | None = None,
+    margin: dict | None = None,
+    **layout,
+) -> go.Figure:
+    """The template, the title, the height and margins, and a horizontal legend legend_px below the plots."""
+    if legend_px is not None:
+        y = _below_plots(height, top, bottom, legend_px)
+        layout["legend"] = dict(orientation="h", x=0.0, y=y, yanchor="top") | (legend or {})
+    fig.update_layout(
+        template=TEMPLATE,
+        title=_title(title, subtitle),
+        height=height,
+        margin=dict(t=top, b=bottom) | (margin or {}),
+        **layout,
+    )
+    return fig
+
+
+def _warning(fig: go.Figure, text: str, *, y: float, **kw) -> None:
+    """A warning line in the paper's top-left corner (a diverged run's message)."""
+    fig.add_annotation(
+        text="⚠ " + text,
+        xref="paper",
+        yref="paper",
+        x=0.0,
+        y=y,
+        xanchor="left",
+        yanchor="bottom",
+        showarrow=False,
+        font=warning_font(),
+        **kw,
+    )
+
+
+def _diverged_note(fig: go.Figure, run, *, y: float = 1.0) -> None:
+    if run.status == "diverged":
+        _warning(fig, run.message, y=y, align="left")
+
+
+def _scatter(columns, **style) -> go.Scatter | go.Scatter3d:
+    """A 2-D scatter of columns (x, y) or a 3-D one of (x, y, z)."""
+    if len(columns) == 3:
+        return go.Scatter3d(x=columns[0], y=columns[1], z=columns[2], **style)
+    return go.Scatter(x=columns[0], y=columns[1], **style)
+
+
+def _line(x, y, *, color: str, width: float, dash: str | None = None, **kw) -> go.Scatter:
+    """A plain line trace; kw are the trace's other properties (name, hovertemplate, ...)."""
+    line = dict(color=color, width=width) | ({"dash": dash} if dash else {})
+    return go.Scatter(x=x, y=y, mode="lines", line=line, **kw)
+
+
+def figure_html(fig: go.Figure) -> str:
+    """A standalone HTML page of the figure (plotly.js inlined, works offline) for downloads."""
+    return fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False)

@@ -1,0 +1,282 @@
+"""The neuron views: the projection on the teacher span, the angle-vs-mass view, teacher lines, fate legend.
+
+A neuron's marker: colour = nearest teacher when aligned (grey undecided, light grey dead), symbol =
+fate, area in the projection proportional to its mass |a_j||w_j| (dead neurons stay small but visible).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+
+from featviz.figures._data import MASS_FLOOR, _f32, _finite, _sub, _teacher_name
+from featviz.figures._layout import _axis_ref, _line, _log_axis, _log_range, _scatter
+from featviz.figures._style import (
+    FATE_COLORS,
+    FATE_DASH,
+    FATE_SYMBOLS,
+    GUIDE,
+    OUTLINE,
+    teacher_color,
+)
+from featviz.metrics import ALIGNED, ALIGNED_DEG, DEAD, DEAD_MASS, UNDECIDED
+
+
+@dataclass
+class _View:
+    """Per-snapshot drawing data of one run's neuron view (projection on the teacher span)."""
+
+    coords: np.ndarray  # (T,m,n) with n = 2 (xy) or 3 (scene)
+    teacher_dirs: np.ndarray  # (k,n) projected teacher directions, unit or 0 when out of view
+    r: int  # dimension of the teacher span
+    color_codes: np.ndarray  # (T,m) index into colorscale (see _color_codes)
+    colorscale: list  # [[position, colour], ...], one stop per code
+    symbols: np.ndarray  # (T,m) str
+    sizes: np.ndarray  # (T,m)
+    custom: np.ndarray  # (T,m,5) angle, mass, orth_norm, a_j, nearest teacher (1-based)
+    angle: np.ndarray  # (T,m)
+    mass_shown: np.ndarray  # (T,m) mass floored at MASS_FLOOR
+    mass_ref: float
+
+    @property
+    def ndim(self) -> int:
+        return self.coords.shape[-1]
+
+    @property
+    def extent(self) -> float:
+        return _extent(self.coords)
+
+    @property
+    def subplot_title(self) -> str:
+        return _view_title(self.r)
+
+    def axis_titles(self) -> tuple[str, ...]:
+        if self.r == 1:
+            return ("coordinate along w*₁", "|w⊥| (norm off the line)")
+        return tuple(f"u{_sub(i + 1)}" for i in range(self.ndim))
+
+
+def _view_title(r: int) -> str:
+    if r == 1:
+        return "neurons: along w*₁ vs norm off the teacher line"
+    if r <= 3:
+        return f"neurons projected on the {r}-D teacher span"
+    return f"neurons: first 3 of {r} teacher-span coordinates"
+
+
+def _extent(coords: np.ndarray) -> float:
+    ext = float(np.abs(coords).max()) if coords.size else 0.0
+    return max(ext, 1e-6) * 1.12
+
+
+def _mass_ref(mass: np.ndarray) -> float:
+    # A high percentile, not the max: one runaway neuron should not shrink all the others.
+    return max(float(np.percentile(mass, 99.5)), 1e-12) if mass.size else 1.0
+
+
+def _marker_sizes(mass: np.ndarray, ref: float, *, small: float, big: float) -> np.ndarray:
+    """Area proportional to mass, capped at the reference; never below `small` pixels."""
+    return small + (big - small) * np.sqrt(np.clip(mass / ref, 0.0, 1.0))
+
+
+def _color_codes(fate: np.ndarray, nearest: np.ndarray, k: int) -> tuple[np.ndarray, list]:
+    """Colour of each neuron as a number and the colorscale that maps it exactly to its colour.
+
+    Codes 0..k-1: aligned to teacher t (the teacher's colour); k: undecided; k+1: dead. Numbers
+    instead of colour strings make frames smaller and much faster to build.
+    """
+    codes = np.where(fate == ALIGNED, nearest, k)
+    codes = np.where(fate == DEAD, k + 1, codes).astype(np.float32)
+    colors = [teacher_color(t) for t in range(k)] + [FATE_COLORS[UNDECIDED], FATE_COLORS[DEAD]]
+    scale = [[c / (k + 1), color] for c, color in enumerate(colors)]
+    return codes, scale
+
+
+def code_color(colorscale: list, code: float) -> str:
+    """The colour a numeric marker colour stands for (inverse of the coding in _color_codes)."""
+    return colorscale[round(float(code))][1]
+
+
+def _fate_symbols(fate: np.ndarray) -> np.ndarray:
+    return np.array([FATE_SYMBOLS[f] for f in range(3)], dtype=object)[fate]
+
+
+def _project(run, w: np.ndarray, orth: np.ndarray) -> np.ndarray:
+    """(...,d) -> (...,n) coordinates of the neuron view; orth = norm off the teacher span."""
+    p = w @ run.basis.T
+    r = run.basis.shape[0]
+    if r == 1:
+        return np.stack([p[..., 0], orth], -1)
+    return p[..., :3] if r >= 3 else p
+
+
+def _neuron_view(run, *, mass_ref: float | None = None) -> _View:
+    met = run.metrics
+    r = run.basis.shape[0]
+    coords = _project(run, run.w, met.orth_norm)
+    tp = run.teacher_w @ run.basis.T  # (k,r)
+    tp = np.concatenate([tp, np.zeros_like(tp[:, :1])], -1) if r == 1 else tp[:, :3]
+    norms = np.linalg.norm(tp, axis=-1, keepdims=True)
+    tdirs = np.where(norms > 1e-9, tp / np.where(norms > 1e-9, norms, 1.0), 0.0)
+    mass = _finite(met.mass, lo=0.0)
+    ref = _mass_ref(mass) if mass_ref is None else mass_ref
+    n = coords.shape[-1]
+    codes, scale = _color_codes(met.fate, met.nearest, run.teacher_w.shape[0])
+    custom = np.stack(
+        [
+            met.line_angle_deg,
+            mass,
+            met.orth_norm,
+            run.a,
+            met.nearest + 1,
+        ],
+        -1,
+    )
+    return _View(
+        coords=_finite(coords),
+        teacher_dirs=tdirs,
+        r=r,
+        color_codes=codes,
+        colorscale=scale,
+        symbols=_fate_symbols(met.fate),
+        sizes=_marker_sizes(mass, ref, small=5.0 if n == 2 else 3.5, big=20.0 if n == 2 else 15.0),
+        custom=_finite(custom),
+        angle=_finite(met.line_angle_deg, lo=0.0, hi=90.0),
+        mass_shown=np.maximum(mass, MASS_FLOOR),
+        mass_ref=ref,
+    )
+
+
+_NEURON_HOVER = (
+    "neuron %{pointNumber}<br>"
+    "angle to line ±w*%{customdata[4]:.0f}: %{customdata[0]:.2f}°<br>"
+    "mass |a||w|: %{customdata[1]:.3g}<br>"
+    "|w⊥|: %{customdata[2]:.3g}<br>"
+    "a: %{customdata[3]:.3g}<extra></extra>"
+)
+
+
+def _color_scale_props(v: _View) -> dict:
+    return dict(colorscale=v.colorscale, cmin=0, cmax=len(v.colorscale) - 1, showscale=False)
+
+
+def _neuron_trace(v: _View, i: int, *, name: str = "student neurons", full: bool = True):
+    """The projection scatter of snapshot i; full=False leaves out what frames do not change."""
+    c = _f32(v.coords[i])
+    marker = dict(color=v.color_codes[i], symbol=v.symbols[i].tolist(), size=_f32(v.sizes[i]))
+    common = dict(customdata=_f32(v.custom[i]), marker=marker)
+    if full:
+        marker |= _color_scale_props(v)
+        marker["line"] = dict(width=0.5, color=OUTLINE) if v.ndim == 2 else dict(width=0)
+        common |= dict(name=name, mode="markers", hovertemplate=_NEURON_HOVER, showlegend=False)
+    if v.ndim == 3:
+        return dict(type="scatter3d", x=c[:, 0], y=c[:, 1], z=c[:, 2], **common)
+    return dict(type="scatter", x=c[:, 0], y=c[:, 1], **common)
+
+
+def _angle_trace(v: _View, i: int, *, name: str = "angle vs mass", full: bool = True):
+    marker = dict(color=v.color_codes[i], symbol=v.symbols[i].tolist())
+    common = dict(customdata=_f32(v.custom[i]), marker=marker)
+    if full:
+        marker |= _color_scale_props(v) | dict(size=9, line=dict(width=0.5, color=OUTLINE))
+        common |= dict(name=name, mode="markers", hovertemplate=_NEURON_HOVER, showlegend=False)
+    return dict(type="scatter", x=_f32(v.angle[i]), y=_f32(v.mass_shown[i]), **common)
+
+
+def _teacher_traces(run, v: _View, extent: float, *, showlegend: bool = True) -> list:
+    """Lines +-w*_i through the origin, long enough to reach the edge of the fixed axes."""
+    out = []
+    for i, u in enumerate(v.teacher_dirs):
+        name = _teacher_name(i, float(run.teacher_a[i]))
+        if not np.any(u):
+            name += " (⊥ to view)"
+        seg = np.stack([-extent * u, extent * u])
+        style = dict(
+            mode="lines",
+            name=name,
+            legendgroup=f"teacher{i}",
+            showlegend=showlegend,
+            hoverinfo="name",
+            line=dict(color=teacher_color(i), width=2.5 if v.ndim == 2 else 5),
+            opacity=0.75,
+        )
+        out.append(_scatter(seg.T, **style))
+    return out
+
+
+def _fate_legend_traces(*, three_d: bool = False, lines: bool = True) -> list:
+    """Legend-only entries for the fates: the neuron symbol and (lines) the style of its count curve."""
+    text = {
+        ALIGNED: f"aligned (≤ {ALIGNED_DEG:g}° from a line; teacher's colour)",
+        UNDECIDED: "undecided",
+        DEAD: f"dead (mass < {DEAD_MASS:g})",
+    }
+    out = []
+    for f in (ALIGNED, UNDECIDED, DEAD):
+        style = dict(
+            mode="lines+markers" if lines else "markers",
+            name=text[f],
+            legendgroup=f"fate{f}",
+            marker=dict(symbol=FATE_SYMBOLS[f], color=FATE_COLORS[f], size=9),
+            line=dict(color=FATE_COLORS[f], dash=FATE_DASH[f], width=2),
+        )
+        out.append(_scatter([[None]] * (3 if three_d else 2), **style))
+    return out
+
+
+def _style_view(fig: go.Figure, v: _View, row: int, col: int, extent: float, *, eye: float = 1.6) -> None:
+    """Fixed, symmetric axes with equal scales (angles on screen are true angles).
+
+    eye: 3-D camera distance along x and y; a little further out than plotly's 1.25 keeps the
+    tick labels of a small scene inside its panel.
+    """
+    titles = v.axis_titles()
+    rng = [-extent, extent]
+    if v.ndim == 3:
+        axes = {
+            name: dict(range=rng, autorange=False, title=dict(text=t), nticks=5)
+            for name, t in zip(("xaxis", "yaxis", "zaxis"), titles, strict=True)
+        }
+        camera = dict(eye=dict(x=eye, y=eye, z=0.72 * eye))
+        fig.update_scenes(aspectmode="cube", camera=camera, row=row, col=col, **axes)
+        return
+    xref, _ = _axis_ref(fig, row, col)
+    yr = [-0.06 * extent, extent] if v.r == 1 else rng
+    fig.update_xaxes(range=rng, autorange=False, title_text=titles[0], constrain="domain", row=row, col=col)
+    fig.update_yaxes(
+        range=yr,
+        autorange=False,
+        title_text=titles[1],
+        scaleanchor=xref,
+        scaleratio=1,
+        constrain="domain",
+        row=row,
+        col=col,
+    )
+
+
+def _add_angle_guides(fig: go.Figure, row: int, col: int, mass_range: list[float], *, showlegend: bool) -> None:
+    """Dotted threshold lines: the aligned angle and the dead mass."""
+    lo, hi = 10 ** mass_range[0], 10 ** mass_range[1]
+    for x, y, legend in (([ALIGNED_DEG, ALIGNED_DEG], [lo, hi], showlegend), ([0, 90], [DEAD_MASS, DEAD_MASS], False)):
+        guide = _line(x, y, color=GUIDE, width=1, dash="dot", name="fate thresholds", legendgroup="thr")
+        fig.add_trace(guide.update(hoverinfo="name", showlegend=legend), row=row, col=col)
+
+
+def _style_angle(fig: go.Figure, row: int, col: int, mass_range: list[float], *, ytitle: bool = True) -> None:
+    fig.update_xaxes(
+        range=[-2, 92],
+        autorange=False,
+        tickvals=[0, 15, 30, 45, 60, 75, 90],
+        title_text="angle to nearest teacher line (°)",
+        row=row,
+        col=col,
+    )
+    fig.update_yaxes(_log_axis(mass_range), title_text="mass |a||w|" if ytitle else None, row=row, col=col)
+
+
+def _mass_range(*views: _View) -> list[float]:
+    ms = np.concatenate([v.mass_shown.ravel() for v in views])
+    return _log_range(float(ms.min()), float(ms.max()), pad=0.25)

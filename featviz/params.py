@@ -1,0 +1,294 @@
+"""Each run parameter declared once: kind, range, default, help, widget label and step, and when it matters.
+
+Everything else reads these declarations: ``Config`` (validation, the canonical form of cache
+keys), the widgets, the links and the CLI help. ``rejected`` is the one wording of a rejected
+value, for pages, links and the CLI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """An invalid parameter; ``param`` names it, ``allowed`` describes the allowed range."""
+
+    def __init__(self, param: str, allowed: str, value: object = None):
+        self.param = param
+        self.allowed = allowed
+        self.value = value
+        got = "" if value is None else f" (got {value!r})"
+        super().__init__(f"{param}: must be {allowed}{got}")
+
+
+def reason(e: ConfigError) -> str:
+    """Why a value was rejected, e.g. "'500' is not valid: must be an integer in [2, 200]"."""
+    shown = "" if e.value is None else f"{str(e.value)[:60]!r} is not valid: "
+    return f"{shown}must be {e.allowed}"
+
+
+def rejected(e: ConfigError, outcome: str = "using the default instead") -> str:
+    """The one wording of a rejected value for pages and links: what, why, and what happens now."""
+    return f"Parameter `{e.param}`: {reason(e)}; {outcome}."
+
+
+@dataclass(frozen=True)
+class Param:
+    """One run parameter: everything the config, the widgets, the links and the CLI know of it."""
+
+    name: str
+    kind: str  # "int", "float", "choice", "floats"
+    group: str  # "teacher", "student", "training"
+    default: Any  # for the per-teacher lists: the value for the default k
+    label: str  # the widget's label
+    help: str  # one sentence: the meaning and the constraint
+    lo: float | None = None
+    hi: float | None = None
+    choices: tuple[str, ...] = ()
+    log: bool = False  # a log-scale widget suits it
+    step: float | None = None  # the widget's +/- step (numbers)
+    # When the parameter affects the run (None: always), read from anything with the config's
+    # attributes (a Config, or the widgets' current values). Where it does not, the run is the
+    # one with `implied` (default: the default): canonical() writes that, widgets hide it.
+    when: Callable[[Any], bool] | None = None
+    implied: Any = None
+    per_teacher: Callable[[int], tuple[float, ...]] | None = None  # the default for k teachers
+
+    @property
+    def allowed(self) -> str:
+        if self.kind == "choice":
+            return "one of " + ", ".join(self.choices)
+        if self.kind == "floats":
+            return f"comma-separated numbers in [{_fmt(self.lo)}, {_fmt(self.hi)}], one per teacher"
+        kind = "an integer" if self.kind == "int" else "a number"
+        return f"{kind} in [{_fmt(self.lo)}, {_fmt(self.hi)}]"
+
+    def matters(self, c) -> bool:
+        """Whether this parameter affects the run of c (a Config or the widgets' values)."""
+        return self.when is None or bool(self.when(c))
+
+    def default_for(self, k: int):
+        """The default value for a config with k teachers."""
+        return self.per_teacher(k) if self.per_teacher else self.default
+
+    def unused_value(self, k: int):
+        """The value a config holds for this parameter where it does not matter."""
+        return self.default_for(k) if self.implied is None else self.implied
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return "?"
+    if float(x).is_integer() and abs(x) < 1e15:  # exact, e.g. the largest seed
+        return str(int(x))
+    return f"{x:g}"
+
+
+def default_a_star(k: int) -> tuple[float, ...]:
+    """Alternating signs 1, -1, 1, ... so both signs are on show."""
+    return tuple(1.0 if i % 2 == 0 else -1.0 for i in range(k))
+
+
+def default_angles(k: int) -> tuple[float, ...]:
+    """k lines spread evenly over the half circle (lines repeat every 180 degrees)."""
+    return tuple(round(180.0 * i / k, 6) for i in range(k))
+
+
+MAX_K = 8
+MAX_M = 1000
+DEFAULT_K = 3
+
+PARAMS: dict[str, Param] = {
+    p.name: p
+    for p in [
+        Param("d", "int", "teacher", 10, "d · input dimension", "Input dimension; x ~ N(0, I_d).", 2, 200),
+        Param(
+            "k",
+            "int",
+            "teacher",
+            DEFAULT_K,
+            "k · teacher neurons",
+            "Number of teacher neurons (ground-truth directions); orthonormal teachers need k <= d.",
+            1,
+            MAX_K,
+        ),
+        Param(
+            "teachers",
+            "choice",
+            "teacher",
+            "orthonormal",
+            "teachers · directions",
+            "How the unit teacher directions w*_i are chosen: orthonormal (k <= d); random with a "
+            "minimum angle `sep` between teacher lines; planar at `angles` in one 2-D plane.",
+            choices=("orthonormal", "random", "planar"),
+        ),
+        Param(
+            "sep",
+            "float",
+            "teacher",
+            30.0,
+            "sep · min angle (°)",
+            "random teachers: minimum angle between teacher lines, in degrees.",
+            0,
+            90,
+            step=5.0,
+            when=lambda c: c.teachers == "random",
+        ),
+        Param(
+            "angles",
+            "floats",
+            "teacher",
+            default_angles(DEFAULT_K),
+            "angles (°)",
+            "planar teachers: the angle of each teacher direction in its plane, in degrees.",
+            -360,
+            360,
+            when=lambda c: c.teachers == "planar",
+            per_teacher=default_angles,
+        ),
+        Param(
+            "a_star",
+            "floats",
+            "teacher",
+            default_a_star(DEFAULT_K),
+            "a* · teacher output weights",
+            "Teacher output weights a*_i (signs may differ; |a*_i| >= 0.05).",
+            -10,
+            10,
+            per_teacher=default_a_star,
+        ),
+        Param(
+            "m",
+            "int",
+            "student",
+            30,
+            "m · student width",
+            "Student width (number of hidden neurons); even for algo=paper.",
+            1,
+            MAX_M,
+        ),
+        Param(
+            "init",
+            "float",
+            "student",
+            0.1,
+            "init · initial norm",
+            "Initial norm of each w_j and of each |a_j|.",
+            1e-4,
+            10,
+            log=True,
+            step=0.01,
+        ),
+        Param(
+            "symmetric",
+            "choice",
+            "student",
+            "no",
+            "symmetric init (f = 0 at start)",
+            "Symmetric init: neurons in pairs (a, w), (-a, w), so the student starts at f = 0 "
+            "(needs an even m; always on for algo=paper).",
+            choices=("no", "yes"),
+            when=lambda c: c.algo != "paper",
+            implied="yes",  # the paper algorithm always starts symmetric
+        ),
+        Param(
+            "lam",
+            "float",
+            "training",
+            0.05,
+            "λ · weight decay",
+            "Weight decay lambda on a and W (alpha, beta are not penalised).",
+            0,
+            10,
+            step=0.001,
+        ),
+        Param(
+            "lam_decay",
+            "float",
+            "training",
+            0.5,
+            "λ decay per epoch",
+            "Factor applied to lambda after each epoch.",
+            0.01,
+            1,
+            step=0.05,
+            when=lambda c: c.lam != 0,  # lam * lam_decay**epoch is 0 whatever the decay
+        ),
+        Param("epochs", "int", "training", 8, "epochs", "Number of epochs (lambda is constant within one).", 1, 100),
+        Param("steps", "int", "training", 500, "steps per epoch", "Gradient steps per epoch.", 1, 100_000),
+        Param(
+            "lr",
+            "float",
+            "training",
+            0.2,
+            "lr · learning rate",
+            "Learning rate of gradient descent.",
+            1e-5,
+            100,
+            log=True,
+            step=0.01,
+        ),
+        Param(
+            "algo",
+            "choice",
+            "training",
+            "gd",
+            "algorithm",
+            "gd: plain gradient descent from a small random init; paper: the three stages "
+            "(one large step, ridge fit of a, then gradient descent).",
+            choices=("gd", "paper"),
+        ),
+        Param(
+            "eta1",
+            "float",
+            "training",
+            3.0,
+            "eta1 · stage-1 step × init",
+            "algo=paper: stage-1 step size in units of 1/init (the step is eta1/init, with "
+            "weight decay 1/step so that W <- -step * grad_W L).",
+            0.01,
+            1000,
+            log=True,
+            step=0.5,
+            when=lambda c: c.algo == "paper",
+        ),
+        Param(
+            "data",
+            "choice",
+            "training",
+            "population",
+            "data",
+            "population: the exact expected loss (closed form); samples: the empirical loss on n points.",
+            choices=("population", "samples"),
+        ),
+        Param(
+            "n",
+            "int",
+            "training",
+            1000,
+            "n · training points",
+            "data=samples: number of training points.",
+            10,
+            100_000,
+            when=lambda c: c.data == "samples",
+        ),
+        Param("seed", "int", "training", 0, "seed", "Random seed for teachers, init and samples.", 0, 2**31 - 1),
+        Param(
+            "frames",
+            "int",
+            "training",
+            60,
+            "frames kept",
+            "Snapshots kept on a log-spaced step grid (first and last always; with algo=paper also the "
+            "two stage steps, so at least 4).",
+            2,
+            400,
+        ),
+    ]
+}
+GROUPS = {"teacher": "Teacher", "student": "Student", "training": "Training"}
+
+MIN_ABS_A_STAR = 0.05
+MIN_LINE_SEP_DEG = 1.0  # planar teacher lines closer than this are degenerate

@@ -1,0 +1,41 @@
+"""The Streamlit layer: the only package (with the pages) that imports streamlit.
+
+Pages import this package and use the names below; each module does one job:
+``frame`` (navigation and the multipage work-around), ``runs`` (the shared job manager and the
+run figure cache), ``links`` (query parameters <-> config), ``widgets`` (config widgets),
+``progress`` (training with a progress bar: ``obtain_run``), ``text`` (Markdown escaping).
+"""
+
+from featviz.ui.frame import PAGES, frame, page_frame
+from featviz.ui.links import config_from_url, link_for, query_mapping, remember, set_query
+from featviz.ui.progress import CANCELLED_NOTE, LOADING_NOTE, TRAINING_NOTE, obtain_run, prefetch, train_clicked
+from featviz.ui.runs import CHART_CONFIG, MAX_SHOWN_POINTS, animation_figure, manager, shown
+from featviz.ui.text import md
+from featviz.ui.widgets import config_from_widgets, config_widgets, load_widgets, widget_values
+
+__all__ = [
+    "CANCELLED_NOTE",
+    "CHART_CONFIG",
+    "LOADING_NOTE",
+    "MAX_SHOWN_POINTS",
+    "PAGES",
+    "TRAINING_NOTE",
+    "animation_figure",
+    "config_from_url",
+    "config_from_widgets",
+    "config_widgets",
+    "frame",
+    "link_for",
+    "load_widgets",
+    "manager",
+    "md",
+    "obtain_run",
+    "page_frame",
+    "prefetch",
+    "query_mapping",
+    "remember",
+    "set_query",
+    "shown",
+    "train_clicked",
+    "widget_values",
+]

@@ -1,0 +1,64 @@
+"""Links: the page's query parameters <-> its config, carried in the session between pages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from featviz.config import PARAMS, Config, parse_lenient
+from featviz.ui.widgets import load_widgets
+
+
+def query_mapping(prefix: str = "") -> dict[str, str]:
+    """The current query string as str -> str (the last value of a repeated key)."""
+    out = {}
+    for key in st.query_params:
+        if key.startswith(prefix):
+            values = st.query_params.get_all(key)
+            out[key[len(prefix) :]] = values[-1] if values else ""
+    return out
+
+
+def link_for(mapping: Mapping[str, str]) -> str:
+    """A link to the current page with these parameters."""
+    base = (st.context.url or "http://localhost:8501/").split("?")[0]
+    return base + "?" + urlencode(mapping)
+
+
+def set_query(mapping: Mapping[str, str]) -> None:
+    """Write the mapping to the URL, only when it changed (each write is a history entry)."""
+    if query_mapping() != dict(mapping):
+        st.query_params.from_dict(dict(mapping))
+
+
+def config_from_url(state_key: str = "cfg") -> tuple[Config, list[str]]:
+    """The page's config: from the link on first load, carried in the session afterwards.
+
+    Query params are cleared when a user changes page; the session's config then
+    restores them, so a link copied from any page reproduces what it shows.
+    """
+    url = query_mapping()
+    known = {k: v for k, v in url.items() if k in PARAMS}
+    seen = st.session_state.get(state_key + "_url")
+    if known and known != seen:
+        cfg, messages = parse_lenient(url)
+        st.session_state[state_key] = cfg
+        st.session_state[state_key + "_url"] = cfg.to_mapping()
+        # The messages stay on show (reruns, training) as long as this link's config is.
+        st.session_state[state_key + "_msgs"] = (cfg, messages)
+        load_widgets(cfg)
+        return cfg, messages
+    cfg = st.session_state.get(state_key) or Config()
+    if state_key not in st.session_state:
+        st.session_state[state_key] = cfg
+        load_widgets(cfg)
+    linked, messages = st.session_state.get(state_key + "_msgs", (None, []))
+    return cfg, (messages if linked == cfg else [])
+
+
+def remember(cfg: Config, state_key: str = "cfg") -> None:
+    st.session_state[state_key] = cfg
+    st.session_state[state_key + "_url"] = cfg.to_mapping()
+    set_query(cfg.to_mapping())
