@@ -139,7 +139,8 @@ class Lam2Law:
         """The exact optimum's mse at each epoch's λ (orthonormal teachers), else None."""
         if self.exact_lam is None:
             return None
-        return np.interp(np.log(self.lam), np.log(self.exact_lam), self.exact_mse)
+        # log-log interpolation: exact on the power law k λ²/(4 K̃(1))
+        return np.exp(np.interp(np.log(self.lam), np.log(self.exact_lam), np.log(self.exact_mse)))
 
     @property
     def max_relative_error(self) -> float:

@@ -45,6 +45,9 @@ def theorem_panels(run: Run, *, key: str | None = None) -> None:
         return
     key = key or run.config.key()[:10]
     with st.expander(SECTION_TITLE, expanded=True, icon=":material/functions:"):
+        if run.status != "ok":
+            st.info("This run diverged: there is no optimum it approaches, so nothing to measure against the theorem.")
+            return
         bound_box = st.container()
         law_box = st.container()
         stage_box = st.container() if run.config.algo == "paper" else None
