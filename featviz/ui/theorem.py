@@ -71,9 +71,17 @@ def _lam2_panel(box, run: Run, key: str) -> None:
         )
     else:
         say = "For these teachers there is no closed form: the dashed line is a least-squares fit to the epoch ends"
+        if law.lam.size < 2:
+            say = ""
+    if law.lam.size >= 2:
+        say += f"; fitted slope **{law.slope:.2f}** (the law says 2)."
+    elif law.exact_lam is not None:
+        say = f"{say} (one epoch: one point, no slope)."
+    else:
+        say = "With one epoch there is one point and no slope to fit."
     box.markdown(
         f"**The λ² law.** At the end of each epoch (λ fixed) gradient descent is near the optimum of L_λ, whose "
-        f"loss is of order λ². {say}; fitted slope **{law.slope:.2f}** (the law says 2)."
+        f"loss is of order λ². {say}"
     )
     box.plotly_chart(lam2_figure(law), theme=None, key=f"theorem_lam2_{key}", config=CHART_CONFIG)
 
