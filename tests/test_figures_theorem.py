@@ -105,7 +105,9 @@ def test_stage_losses_of_the_three_stage_lesson(three_stages):
     fig = F.stage_loss_figure(s)
     bars, floor, limit = fig.data
     np.testing.assert_allclose(bars.y, s.mse)
-    assert list(fig.layout.xaxis.ticktext) == list(s.names)
+    ticks = list(fig.layout.xaxis.ticktext)
+    assert [t.split("<br>")[0] for t in ticks] == [f"<b>{n}</b>" for n in s.names]
+    assert f"({s.share_of('stage 2'):.1%} of the floor)" in ticks[2]
     assert floor.y[0] == pytest.approx(s.floor) and limit.y[0] == pytest.approx(0.2 * s.floor)
     assert bars.marker.color[2] != bars.marker.color[1]  # stage 2, the one the check is about, stands out
     assert f"{s.share_of('stage 2'):.1%}" in fig.layout.title.subtitle.text

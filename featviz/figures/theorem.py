@@ -164,14 +164,16 @@ def stage_loss_figure(s: StageLosses, *, title: str | None = None, height: int |
             y=s.mse,
             customdata=list(s.names),
             marker_color=colors,
-            text=[f"{v:.3g}<br>({p:.1%} of the floor)" for v, p in zip(s.mse, share, strict=True)],
-            textposition="outside",
             name="mse at the end of the stage",
             hovertemplate="%{customdata}: mse %{y:.3g}<extra></extra>",
             showlegend=False,
         )
     )
     n = len(s.names)
+    # Values under the bars, not on them: bars near the floor would put their labels on its line.
+    labels = [
+        f"<b>{name}</b><br>{v:.3g} ({p:.1%} of the floor)" for name, v, p in zip(s.names, s.mse, share, strict=True)
+    ]
     fig.add_trace(
         _line([-0.5, n - 0.5], [s.floor] * 2, color=INK, width=1.5, dash="dash", name=f"linear floor {s.floor:.4f}")
     )
@@ -185,7 +187,7 @@ def stage_loss_figure(s: StageLosses, *, title: str | None = None, height: int |
             name=f"{s.threshold:.0%} of the floor (the check's stage-2 limit)",
         )
     )
-    fig.update_xaxes(range=[-0.5, n - 0.5], autorange=False, tickvals=list(range(n)), ticktext=list(s.names))
+    fig.update_xaxes(range=[-0.5, n - 0.5], autorange=False, tickvals=list(range(n)), ticktext=labels)
     lo = float(np.min(s.mse[s.mse > 0])) if (s.mse > 0).any() else 1e-6
     hi = max(float(s.mse.max()), s.floor)
     fig.update_yaxes(_log_axis(_log_range(lo, hi, pad=0.6)), title_text="mse")
@@ -195,7 +197,7 @@ def stage_loss_figure(s: StageLosses, *, title: str | None = None, height: int |
         subtitle=f"stage 2 ends at {s.share_of('stage 2'):.1%} of the linear floor (what α + β·x alone leaves)",
         height=height or 420,
         top=100,
-        bottom=90,
-        legend_px=40,
+        bottom=110,
+        legend_px=60,
     )
     return fig
