@@ -87,3 +87,5 @@ with c3:
         key="dl_html",
         on_click="ignore",
     )
+
+ui.theorem_panels(run)

@@ -47,6 +47,11 @@ def query(at: AppTest) -> dict[str, str]:
     return out
 
 
+def run_charts(at: AppTest) -> list:
+    """The page's charts other than those of the section "The theorem, measured" (ui.theorem_panels)."""
+    return [c for c in at.get("plotly_chart") if not (c.key or "").startswith("theorem_")]
+
+
 def markdown_text(at: AppTest) -> str:
     return "\n".join(m.value for m in at.markdown)
 
@@ -57,7 +62,7 @@ def test_default_run_shows_recovery_and_writes_the_link():
     assert "Result (last frame):" in text
     assert f"of {Config().m} neurons within" in text
     # One chart: the animation took the place of the empty panels shown while it trained.
-    (chart,) = at.get("plotly_chart")
+    (chart,) = run_charts(at)
     spec = json.loads(chart.proto.spec)
     assert len(spec["frames"]) == len(spec["layout"]["sliders"][0]["steps"]) > 10
     # The URL holds the whole current config.
@@ -111,7 +116,7 @@ def test_invalid_link_value_shows_a_message_and_falls_back(params, bad):
     shown = Config.from_mapping(query(at))
     assert getattr(shown, bad) == getattr(Config(), bad) or bad == "a_star"
     assert "zzz_unknown" not in query(at)
-    assert len(at.get("plotly_chart")) == 1
+    assert len(run_charts(at)) == 1
 
 
 def test_over_budget_config_is_refused_with_what_to_reduce(monkeypatch):
@@ -119,7 +124,7 @@ def test_over_budget_config_is_refused_with_what_to_reduce(monkeypatch):
     at = open_app({"m": "50", "steps": "1000"})
     errors = [e.value for e in at.error]
     assert any("too large" in e and "Reduce" in e for e in errors), errors
-    assert len(at.get("plotly_chart")) == 0
+    assert len(run_charts(at)) == 0
 
 
 def open_page(page: str, params: dict | None = None) -> AppTest:
@@ -137,7 +142,7 @@ def test_lessons_page_runs_the_linked_lesson_and_shows_its_check():
     assert query(at) == {"lesson": "too-much-regularization"}
     passed = [s.value for s in at.success]
     assert passed and "Check passed" in passed[0] and "30 of 30 neurons dead" in passed[0]
-    assert len(at.get("plotly_chart")) == 1
+    assert len(run_charts(at)) == 1
     # Picking another lesson updates the link.
     at.radio(key="lesson_pick").set_value("lazy")
     settle(at)
@@ -155,10 +160,10 @@ def test_theory_page_certificate_from_the_link():
     at = open_page("pages/theory.py", {"angles": "0,45,100", "a_star": "1,1,-1"})
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["max |η|"] == "1.000000"
-    assert float(metrics["ρ"]) > 0
+    assert float(metrics["ρ in the plane"]) > 0
     assert metrics["valid certificate"] == "yes"
     assert query(at) == {"angles": "0,45,100", "a_star": "1,1,-1"}
-    assert len(at.get("plotly_chart")) == 2  # certificate and descent directions
+    assert len(run_charts(at)) == 2  # certificate and descent directions
 
 
 def test_theory_page_invalid_teachers_fall_back_with_a_message():
@@ -175,7 +180,7 @@ def test_compare_page_default_is_lam_zero_against_weight_decay():
     assert [k for k in q if k.startswith("b.")] == ["b.lam"]
     text = markdown_text(at)
     assert "A: lam=0" in text and "B: lam=0.1" in text
-    assert len(at.get("plotly_chart")) == 1
+    assert len(run_charts(at)) == 1
 
 
 def test_compare_page_link_round_trip_and_bad_b_value():
@@ -191,7 +196,7 @@ def test_divergence_shows_the_step_a_smaller_lr_and_the_frames_before_it():
     at = open_app({"lr": "50"})
     errors = [e.value for e in at.error]
     assert any("diverged at step" in e and "lr = 5" in e for e in errors), errors
-    assert len(at.get("plotly_chart")) == 1  # the frames up to the divergence are shown
+    assert len(run_charts(at)) == 1  # the frames up to the divergence are shown
     assert "Result (last frame):" in markdown_text(at)
 
 
@@ -228,7 +233,7 @@ def test_two_dimensional_planar_link_is_taken_whole():
     assert {name: q[name] for name in link} == link
     assert at.text_input(key="w_angles").value == "0,45,90,135"
     assert "of 40 neurons within" in markdown_text(at)
-    assert len(at.get("plotly_chart")) == 1
+    assert len(run_charts(at)) == 1
 
 
 def test_conflicting_link_gives_one_message_and_keeps_the_rest():
@@ -271,7 +276,7 @@ def test_finished_run_says_the_chart_is_loading_not_training():
     at = AppTest.from_function(_preview_script, default_timeout=TIMEOUT).run()
     assert not at.exception
     assert "run: True" in markdown_text(at)
-    (chart,) = at.get("plotly_chart")
+    (chart,) = run_charts(at)
     title = json.dumps(json.loads(chart.proto.spec)["layout"]["title"], ensure_ascii=False)
     from featviz import ui
 

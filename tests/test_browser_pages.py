@@ -36,7 +36,8 @@ def _nav_labels(page) -> list[str]:
 
 
 def _metric(page, label: str) -> str:
-    metric = page.locator('[data-testid="stMetric"]', has_text=label)
+    # The last metric with this label: the Theory page shows the Playground's teachers first.
+    metric = page.locator('[data-testid="stMetric"]', has_text=label).last
     return metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
 
 
@@ -90,7 +91,7 @@ def test_theory_page(app_server, shared_page, screenshot):
     assert page.locator(FIGURE).count() == 2
     assert _metric(page, "valid certificate") == "yes"
     assert float(_metric(page, "max |η|")) == pytest.approx(1.0, abs=1e-6)
-    assert float(_metric(page, "ρ")) > 0
+    assert float(_metric(page, "ρ in the plane")) > 0
     inputs = page.locator('[data-testid="stTextInput"] input')
     assert [inputs.nth(i).input_value() for i in range(2)] == ["0,45,100", "1,1,-1"]
     cert_title, cert_sub = figure_texts(page, 0)["titles"]
@@ -158,3 +159,21 @@ def test_direct_link_on_fresh_server(fresh_server, new_page, screenshot):
     assert "Check passed:" in page.locator(ALERT).first.inner_text()
     assert_clean(page)
     screenshot(page, "fresh-server-direct-lesson")
+
+
+@pytest.mark.browser
+def test_playground_theorem_section_draws_its_figures(app_server, shared_page, screenshot):
+    page = shared_page
+    page.goto(app_server + "/?epochs=4&steps=300")
+    wait_for_figure(page, count=3)  # the animation, then the bound and the λ² law
+    section = page.locator('[data-testid="stExpander"]', has_text="The theorem, measured")
+    figures = section.locator(FIGURE)
+    assert figures.count() == 2
+    titles = [figure_texts(page, i)["titles"][0] for i in (1, 2)]
+    assert titles == ["The certificate's bound on this run", "The λ² law"]
+    # The figures have drawn their curves: a far-mass line with as many points as frames, and the law's points.
+    paths = section.locator(".scatterlayer .trace").count()
+    assert paths >= 4
+    assert "fitted slope 2.0" in figure_texts(page, 2)["titles"][1]
+    assert_clean(page)
+    screenshot(section, "playground-theorem-section")

@@ -3,7 +3,8 @@
 Every figure uses the ``featviz`` template (``_style``, registered at import). Nothing here imports
 streamlit or torch; a figure is a function of a ``Run`` (numpy arrays and metrics), or of the data
 a domain module computed from it, and keyword-only options. One module per view: ``animation``
-(and its preview), ``curves``, ``certificate``, ``descent``, ``compare``; the shared pieces are
+(and its preview), ``curves``, ``certificate``, ``descent``, ``compare``, ``theorem``
+(the bound on a run, the λ² law, the stage losses); the shared pieces are
 ``_neurons`` (neuron and teacher traces), ``_curves`` (training-curve panels), ``_controls`` (the
 Play/slider builder), ``_layout`` (axes, titles, the one finishing step) and ``_data``.
 """
@@ -18,6 +19,7 @@ from featviz.figures.certificate import CERT_FLOOR, certificate_curves_figure, c
 from featviz.figures.compare import compare_figure, compare_labels
 from featviz.figures.curves import curves_figure
 from featviz.figures.descent import descent_figure, descent_targets_figure
+from featviz.figures.theorem import bound_figure, lam2_figure, stage_loss_figure
 
 __all__ = [
     "CERT_FLOOR",
@@ -30,6 +32,7 @@ __all__ = [
     "TEACHER_COLORS",
     "TEMPLATE",
     "animation_figure",
+    "bound_figure",
     "certificate_curves_figure",
     "certificate_figure",
     "code_color",
@@ -39,5 +42,7 @@ __all__ = [
     "descent_figure",
     "descent_targets_figure",
     "figure_html",
+    "lam2_figure",
     "preview_figure",
+    "stage_loss_figure",
 ]

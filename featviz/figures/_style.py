@@ -31,6 +31,9 @@ OUTLINE = "white"  # marker outlines
 NEURON_EDGE = "#1A1A1A"  # the edge of a student neuron: visible on its own teacher line
 BAND = "rgba(86,180,233,0.12)"  # the band |η| ≤ 1
 INVISIBLE = "rgba(0,0,0,0)"
+VIOLATION = WARNING  # a frame where a measured quantity exceeds its bound
+BAR = "#A8A8A8"  # bars of a per-stage summary (grey: the hues belong to teachers)
+HIGHLIGHT_BAR = "#4D4D4D"  # the bar a check is about
 LEGEND_BACKGROUND = "rgba(255,255,255,0.8)"
 SCENE_BACKGROUND, SCENE_GRID, SCENE_ZERO_LINE = "#FAFAFA", "#DDDDDD", "#999999"
 

@@ -3,7 +3,8 @@
 Pages import this package and use the names below; each module does one job:
 ``frame`` (navigation and the multipage work-around), ``runs`` (the shared job manager and the
 run figure cache), ``links`` (query parameters <-> config), ``widgets`` (config widgets),
-``progress`` (training with a progress bar: ``obtain_run``), ``text`` (Markdown escaping).
+``progress`` (training with a progress bar: ``obtain_run``), ``text`` (Markdown escaping),
+``theorem`` (the section "The theorem, measured" under a run: ``theorem_panels``).
 """
 
 from featviz.ui.frame import PAGES, frame, page_frame
@@ -11,6 +12,7 @@ from featviz.ui.links import config_from_url, link_for, query_mapping, remember,
 from featviz.ui.progress import CANCELLED_NOTE, LOADING_NOTE, TRAINING_NOTE, obtain_run, prefetch, train_clicked
 from featviz.ui.runs import CHART_CONFIG, MAX_SHOWN_POINTS, animation_figure, manager, shown
 from featviz.ui.text import md
+from featviz.ui.theorem import teachers_certificate, theorem_panels
 from featviz.ui.widgets import config_from_widgets, config_widgets, load_widgets, widget_values
 
 __all__ = [
@@ -36,6 +38,8 @@ __all__ = [
     "remember",
     "set_query",
     "shown",
+    "teachers_certificate",
+    "theorem_panels",
     "train_clicked",
     "widget_values",
 ]
