@@ -61,6 +61,8 @@ class Fork:
         # The changed values as the config holds them (e.g. ints for epochs), so equal forks are equal.
         object.__setattr__(self, "changes", tuple((n, getattr(cfg, n)) for n, _ in self.changes))
         end = cfg.stage_steps + cfg.total_steps
+        if self.step >= end and not {"epochs", "steps"} & set(names):
+            raise ConfigError(f"{_prefix(level)}step", f"a step before the end of the run ({end})", self.step)
         if self.step >= end:
             raise ConfigError(
                 f"{_prefix(level)}epochs",
