@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from featviz.figures._data import _f32, _finite, _step_x, _sub
 from featviz.figures._layout import _lin_range, _line, _log_axis, _log_range, _x_axis
-from featviz.figures._style import CURSOR, FATE_COLORS, FATE_DASH, INK, OUTLINE, SECONDARY, teacher_color
+from featviz.figures._style import CURSOR, FATE_COLORS, FATE_DASH, GUIDE, INK, OUTLINE, SECONDARY, teacher_color
 from featviz.metrics import ALIGNED, DEAD, FATE_NAMES, UNDECIDED
 
 _HOVER_STEP = "step %{customdata:,}"
@@ -35,12 +35,45 @@ def _lam_shown(run) -> tuple[np.ndarray, bool]:
     return lam, bool((lam > 0).all())
 
 
-def _add_curves(fig: go.Figure, run, cells: dict[str, tuple[int, int]], *, showlegend: bool = True) -> _Curves:
-    """Static curves: mse with lam on a secondary axis, captured mass per teacher, counts by fate."""
+def _add_curves(
+    fig: go.Figure, run, cells: dict[str, tuple[int, int]], *, showlegend: bool = True, branch=None
+) -> _Curves:
+    """Static curves: mse with lam on a secondary axis, captured mass per teacher, counts by fate.
+
+    branch: (step, parent run) for a fork: a vertical line at the branch step and the parent's
+    own continuation after it, dashed and faint, in each panel.
+    """
     mse_range, lam_range, lam_log = _add_mse_lam(fig, run, *cells["mse"], showlegend=showlegend)
     cap_range = _add_captured(fig, run, *cells["captured"])
     count_range = _add_counts(fig, run, *cells["counts"])
-    return _Curves(mse_range, lam_range, lam_log, cap_range, count_range)
+    curves = _Curves(mse_range, lam_range, lam_log, cap_range, count_range)
+    if branch is not None:
+        _add_branch(fig, *branch, curves, cells)
+    return curves
+
+
+def _add_branch(fig: go.Figure, step: int, parent, cur: _Curves, cells: dict[str, tuple[int, int]]) -> None:
+    """A fork's branch point (a vertical line) and the parent's continuation after it (dashed)."""
+    after = parent.step >= step
+    x = _f32(_step_x(parent.step[after]))
+    met = parent.metrics
+    k = met.captured.shape[1]
+    series = {
+        "mse": [(_mse_shown(parent)[after], INK)],
+        "captured": [(_finite(met.captured[after, i]), teacher_color(i)) for i in range(k)],
+        "counts": [(met.counts[after, f].astype(np.int32), FATE_COLORS[f]) for f in (ALIGNED, UNDECIDED, DEAD)],
+    }
+    ranges = {"mse": (cur.mse_range, True), "captured": (cur.cap_range, False), "counts": (cur.count_range, False)}
+    for cell, lines in series.items():
+        r, c = cells[cell]
+        for y, color in lines:
+            trace = _line(x, y, color=color, width=1.5, dash="dash", name="parent run", hoverinfo="skip")
+            fig.add_trace(trace.update(opacity=0.45, showlegend=False), row=r, col=c)
+        yr, log = ranges[cell]
+        edge = _vline(float(_step_x(step)), yr, log=log, full=False)
+        name = f"branch at step {step:,}"
+        fig.add_trace(_line(edge["x"], edge["y"], color=GUIDE, width=1.5, dash="dot", name=name), row=r, col=c)
+        fig.data[-1].update(showlegend=False, hoverinfo="name")
 
 
 def _add_mse_lam(fig: go.Figure, run, r: int, c: int, *, showlegend: bool) -> tuple[list[float], list[float], bool]:

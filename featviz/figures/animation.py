@@ -79,7 +79,7 @@ def preview_figure(cfg, *, note: str = "Training… the animation appears here w
     )
 
 
-def animation_figure(run, *, title: str | None = None, height: int | None = None) -> go.Figure:
+def animation_figure(run, *, title: str | None = None, height: int | None = None, branch=None) -> go.Figure:
     """One animated figure of a run: neuron view, angle-vs-mass view and training curves.
 
     Panels: the student neurons projected on the teacher span with the teacher lines (left;
@@ -87,7 +87,8 @@ def animation_figure(run, *, title: str | None = None, height: int | None = None
     mass (log); mse with lam on a second axis; signed mass captured per teacher with a*_i
     dashed; neuron counts by fate. The first snapshot is shown; Play or the slider move all
     panels together. Frames carry only the animated traces (neurons and current-frame markers)
-    and the title line, so the static curves are sent once.
+    and the title line, so the static curves are sent once. branch: (step, parent run) of a
+    fork: the curves show the branch step and the parent's continuation, dashed.
     """
     v = _neuron_view(run)
     fig, three_d = _animation_layout(v.r)
@@ -96,7 +97,7 @@ def animation_figure(run, *, title: str | None = None, height: int | None = None
     mass_range = _mass_range(v)
     _add_angle_guides(fig, 1, 2, mass_range, showlegend=True)
     cells = {"mse": (1, 3), "captured": (2, 2), "counts": (2, 3)}
-    cur = _add_curves(fig, run, cells)
+    cur = _add_curves(fig, run, cells, branch=branch)
     for t in _fate_legend_traces():
         fig.add_trace(t, row=1, col=2)
 
