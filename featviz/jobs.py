@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from featviz import cache
 from featviz.budget import QUICK_WORK, work_of
-from featviz.config import Config
+from featviz.config import Config, ConfigError, rejected
 from featviz.engine import Cancelled, train
 from featviz.fork import Fork, config_of, train_fork
 from featviz.run import Run
@@ -180,6 +180,9 @@ class JobManager:
             job.state = DONE
         except Cancelled:
             job.state = CANCELLED
+        except ConfigError as e:  # a fork at a frame its parent does not have
+            job.error = rejected(e, "nothing was trained")
+            job.state = FAILED
         except Exception as e:  # noqa: BLE001 - a failed job reports, it never takes the server down
             job.error = f"{type(e).__name__}: {e}"
             job.state = FAILED
