@@ -48,11 +48,11 @@ def _add_curves(
     count_range = _add_counts(fig, run, *cells["counts"])
     curves = _Curves(mse_range, lam_range, lam_log, cap_range, count_range)
     if branch is not None:
-        _add_branch(fig, *branch, curves, cells)
+        _add_branch(fig, run, *branch, curves, cells)
     return curves
 
 
-def _add_branch(fig: go.Figure, step: int, parent, cur: _Curves, cells: dict[str, tuple[int, int]]) -> None:
+def _add_branch(fig: go.Figure, run, step: int, parent, cur: _Curves, cells: dict[str, tuple[int, int]]) -> None:
     """A fork's branch point (a vertical line) and the parent's continuation after it (dashed)."""
     after = parent.step >= step
     x = _f32(_step_x(parent.step[after]))
@@ -63,6 +63,14 @@ def _add_branch(fig: go.Figure, step: int, parent, cur: _Curves, cells: dict[str
         "captured": [(_finite(met.captured[after, i]), teacher_color(i)) for i in range(k)],
         "counts": [(met.counts[after, f].astype(np.int32), FATE_COLORS[f]) for f in (ALIGNED, UNDECIDED, DEAD)],
     }
+    # The panels' ranges grow to hold the parent's continuation too.
+    shown_mse = np.concatenate([_mse_shown(run), series["mse"][0][0]])
+    cur.mse_range = _log_range(float(shown_mse.min()), float(shown_mse.max()), pad=0.3)
+    fig.update_yaxes(_log_axis(cur.mse_range), row=cells["mse"][0], col=cells["mse"][1], secondary_y=False)
+    caps = np.concatenate([_finite(run.metrics.captured).ravel(), *[y for y, _ in series["captured"]]])
+    caps = np.concatenate([caps, _finite(run.teacher_a), [0.0]])
+    cur.cap_range = _lin_range(float(caps.min()), float(caps.max()))
+    fig.update_yaxes(range=cur.cap_range, row=cells["captured"][0], col=cells["captured"][1])
     ranges = {"mse": (cur.mse_range, True), "captured": (cur.cap_range, False), "counts": (cur.count_range, False)}
     for cell, lines in series.items():
         r, c = cells[cell]
