@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from featviz.config import Config
+from featviz.fork import Fork, config_of
 from featviz.run import Run
 from featviz.settings import env_number
 
@@ -32,20 +33,22 @@ def max_bytes() -> int:
     return int(env_number("FEATVIZ_CACHE_MB", DEFAULT_MAX_MB) * 1e6)
 
 
-def path_for(cfg: Config, root: Path | None = None) -> Path:
-    # The name is a hash of the canonical config: no user text ever reaches a path.
+def path_for(cfg: Config | Fork, root: Path | None = None) -> Path:
+    # The name is a hash of the canonical config (or of a fork's chain): no user text reaches a path.
     return (root or cache_dir()) / f"run-{cfg.key()}.npz"
 
 
-def load(cfg: Config, root: Path | None = None) -> Run | None:
-    """The cached run for cfg, or None (a bad file is removed)."""
+def load(cfg: Config | Fork, root: Path | None = None) -> Run | None:
+    """The cached run for cfg (a config or a fork), or None (a bad file is removed)."""
     path = path_for(cfg, root)
     if not path.exists():
         return None
     try:
         run = Run.load_npz(path)
-        if run.config.canonical() != cfg.canonical():
+        if run.config.canonical() != config_of(cfg).canonical():
             raise ValueError("file holds another config")
+        if run.fork != (cfg.to_mapping() if isinstance(cfg, Fork) else None):
+            raise ValueError("file holds another fork")
     except Exception:  # noqa: BLE001 - any unreadable file is recomputed, never trusted
         try:
             path.unlink()
@@ -62,7 +65,7 @@ def load(cfg: Config, root: Path | None = None) -> Run | None:
 def store(run: Run, root: Path | None = None) -> Path | None:
     """Write atomically; returns the path, or None if the disk refused (the run is still usable)."""
     root = root or cache_dir()
-    path = path_for(run.config, root)
+    path = path_for(run.config if run.fork is None else Fork.from_mapping(run.fork), root)
     try:
         root.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=root)
@@ -108,7 +111,9 @@ def evict(root: Path | None = None, *, keep: Path | None = None, limit: int | No
     return removed
 
 
-def get_or_train(cfg: Config, train: Callable[[Config], Run], root: Path | None = None) -> tuple[Run, bool]:
+def get_or_train(
+    cfg: Config | Fork, train: Callable[[Config | Fork], Run], root: Path | None = None
+) -> tuple[Run, bool]:
     """(run, was_cached). Diverged runs are cached too: they are a deterministic result."""
     run = load(cfg, root)
     if run is not None:

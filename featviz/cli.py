@@ -10,6 +10,7 @@ from featviz import cache
 from featviz.budget import BudgetError, check_budget
 from featviz.config import PARAMS, Config, ConfigError, encode_value, reason
 from featviz.engine import train
+from featviz.fork import FORK_PARAMS
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,6 +33,15 @@ def build_parser() -> argparse.ArgumentParser:
         )
     t.add_argument("--out", help="where to write the run (.npz); omit to only print the summary")
     t.add_argument("--cache", action="store_true", help="use the disk cache (FEATVIZ_CACHE_DIR)")
+    t.add_argument(
+        "--from",
+        dest="from_run",
+        metavar="FILE",
+        help="fork a saved run (.npz): continue it from the frame at --at-step; only "
+        + ", ".join(f"--{n}" for n in FORK_PARAMS)
+        + " may change",
+    )
+    t.add_argument("--at-step", metavar="N", help="with --from: the global step of the frame to continue from")
     from featviz.lessons import BY_SLUG
 
     c = sub.add_parser("check", help="run a lesson's check on its preset (or on a saved run); prints JSON")
@@ -184,6 +194,50 @@ def _join_negative_values(argv: list[str]) -> list[str]:
     return out
 
 
+def _fork_main(args, parser, given: dict[str, str]):
+    """`train --from FILE --at-step N [--lam ...]`: (the fork's run, was it cached)."""
+    from featviz.config import parse_value
+    from featviz.fork import Fork, train_fork
+    from featviz.upload import UploadError, load_run_bytes
+
+    if args.from_run is None:
+        parser.error("argument --at-step: needs --from FILE (the run to fork)")
+    if args.at_step is None:
+        parser.error("argument --from: needs --at-step N (the step of the frame to continue from)")
+    other = [n for n in given if n not in FORK_PARAMS]
+    if other:
+        allowed = ", ".join(f"--{n}" for n in FORK_PARAMS)
+        parser.error(f"argument --{other[0]}: a fork keeps its parent's setting; only {allowed} may change")
+    try:
+        with open(args.from_run, "rb") as f:
+            parent_run = load_run_bytes(f.read())
+    except OSError as e:
+        parser.error(f"argument --from: cannot read {args.from_run!r}: {e.strerror}")
+    except UploadError as e:
+        parser.error(f"argument --from: {e}")
+    try:
+        step = int(args.at_step)
+    except ValueError:
+        parser.error(f"argument --at-step: must be an integer, the step of a frame (got {args.at_step!r})")
+    try:
+        parent = Fork.from_mapping(parent_run.fork) if parent_run.fork else parent_run.config
+        changes = tuple((n, parse_value(PARAMS[n], text)) for n, text in given.items())
+        fork = Fork(parent, step, changes)
+        check_budget(fork.config)
+
+        def train_it(f):
+            return train_fork(f, parent_run=parent_run)
+
+        if args.cache:
+            return cache.get_or_train(fork, train_it)
+        return train_it(fork), False
+    except ConfigError as e:
+        flag = "--at-step" if e.param.endswith(".step") else f"--{e.param.split('.')[-1]}"
+        parser.error(f"argument {flag}: {reason(e)}")
+    except BudgetError as e:
+        parser.error(str(e))
+
+
 def _check(parser, args) -> int:
     from featviz.lessons import BY_SLUG
     from featviz.run import Run
@@ -227,17 +281,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "sweep":
         return _sweep(parser, args)
     given = {name: getattr(args, name) for name in PARAMS if getattr(args, name) is not None}
-    try:
-        cfg = Config.from_mapping(given)
-        check_budget(cfg)
-    except ConfigError as e:
-        parser.error(f"argument --{e.param}: {reason(e)}")
-    except BudgetError as e:
-        parser.error(str(e))
-    if args.cache:
-        run, cached = cache.get_or_train(cfg, train)
+    if args.from_run is not None or args.at_step is not None:
+        run, cached = _fork_main(args, parser, given)
     else:
-        run, cached = train(cfg), False
+        try:
+            cfg = Config.from_mapping(given)
+            check_budget(cfg)
+        except ConfigError as e:
+            parser.error(f"argument --{e.param}: {reason(e)}")
+        except BudgetError as e:
+            parser.error(str(e))
+        if args.cache:
+            run, cached = cache.get_or_train(cfg, train)
+        else:
+            run, cached = train(cfg), False
     if args.out:
         try:
             with open(args.out, "wb") as f:

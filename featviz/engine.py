@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -29,6 +30,20 @@ Progress = Callable[[int, int, float], None]  # (step, total steps, current exac
 
 class Cancelled(Exception):
     """Raised by train() when its should_stop callable returns True."""
+
+
+@dataclass(frozen=True)
+class Start:
+    """A recorded state to continue gradient descent from (a fork, featviz.fork): the global
+    step of the snapshot, its parameters, and the stage and λ it was recorded with."""
+
+    step: int
+    w: np.ndarray  # (m,d)
+    a: np.ndarray  # (m,)
+    alpha: float
+    beta: np.ndarray  # (d,)
+    stage: int
+    lam: float
 
 
 # ---- teacher and initial student ------------------------------------------------------
@@ -146,9 +161,15 @@ def train(
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
     progress_every: float = 0.2,
+    start: Start | None = None,
 ) -> Run:
     """Train per the config and record snapshots. Divergence ends the run early (status
-    'diverged'); it never raises for it. Raises Cancelled if should_stop() turns True."""
+    'diverged'); it never raises for it. Raises Cancelled if should_stop() turns True.
+
+    start: continue gradient descent from this recorded state instead of the initial student
+    (the teacher, and for data=samples the sample, are drawn from the seed as always); the run
+    then records start's step and cfg.frames log-spaced snapshots after it, up to the end.
+    """
     t0 = time.perf_counter()
     rng = np.random.default_rng(cfg.seed)
     teacher_w, teacher_a, basis = make_teachers(cfg, rng)
@@ -160,6 +181,8 @@ def train(
     offset = cfg.stage_steps  # the paper's stages 1 and 2 are steps 1 and 2
     # A diverging run overflows on its way to the blow-up check: that is reported, not warned.
     with state.running(), np.errstate(all="ignore"):
+        if start is not None:
+            return _continue(cfg, state, rec, start, t0, progress, should_stop, progress_every)
         rec.snap(0, STAGE_INIT, cfg.lam)
         if cfg.algo == "paper":
             eta = cfg.eta1 / cfg.init
@@ -179,26 +202,48 @@ def train(
             theta = np.linalg.lstsq(G + np.diag(pen), b, rcond=None)[0]
             state.set_params(alpha=theta[0], beta=theta[1 : 1 + d], a=theta[1 + d :])
             rec.snap(2, STAGE_2, cfg.lam)
-        gd_stage = STAGE_3 if cfg.algo == "paper" else STAGE_GD
         grid = set(snapshot_steps(offset, offset + total_gd, cfg.frames - offset).tolist())
-        last_report = time.perf_counter()
-        for s in range(1, total_gd + 1):
-            lam = lam_at(cfg, s)
-            state.step(cfg.lr, lam)
-            g = offset + s
-            if s % CHECK_EVERY == 0 or g in grid or s == total_gd:
-                problem = rec.problem()
-                if problem:
-                    return rec.finish(t0, g, problem, diverged=True)
-                if g in grid:
-                    rec.snap(g, gd_stage, lam)
-                now = time.perf_counter()
-                if now - last_report >= progress_every:
-                    last_report = now
-                    if should_stop is not None and should_stop():
-                        raise Cancelled(f"cancelled at step {g}")
-                    if progress is not None:
-                        progress(g, offset + total_gd, state.mse())
+        return _descend(cfg, state, rec, 1, grid, t0, progress, should_stop, progress_every)
+
+
+def _continue(cfg: Config, state: State, rec: _Recorder, start: Start, t0, progress, should_stop, every) -> Run:
+    """train() from a recorded state: its snapshot again, then gradient descent to the end."""
+    offset, total_gd = cfg.stage_steps, cfg.total_steps
+    if not offset <= start.step < offset + total_gd:
+        raise ConfigError(
+            "step", f"a step in [{offset}, {offset + total_gd - 1}] of this run's gradient descent", start.step
+        )
+    state.set_params(w=start.w, a=start.a, alpha=start.alpha, beta=start.beta)
+    rec.snap(start.step, start.stage, start.lam)
+    grid = set(snapshot_steps(start.step, offset + total_gd, cfg.frames).tolist())
+    return _descend(cfg, state, rec, start.step - offset + 1, grid, t0, progress, should_stop, every)
+
+
+def _descend(
+    cfg: Config, state: State, rec: _Recorder, first: int, grid: set, t0, progress, should_stop, progress_every
+) -> Run:
+    """Gradient steps first..total (1-based, after the stages), recording the steps in grid.
+    Called inside train()'s state.running() and np.errstate."""
+    offset, total_gd = cfg.stage_steps, cfg.total_steps
+    gd_stage = STAGE_3 if cfg.algo == "paper" else STAGE_GD
+    last_report = time.perf_counter()
+    for s in range(first, total_gd + 1):
+        lam = lam_at(cfg, s)
+        state.step(cfg.lr, lam)
+        g = offset + s
+        if s % CHECK_EVERY == 0 or g in grid or s == total_gd:
+            problem = rec.problem()
+            if problem:
+                return rec.finish(t0, g, problem, diverged=True)
+            if g in grid:
+                rec.snap(g, gd_stage, lam)
+            now = time.perf_counter()
+            if now - last_report >= progress_every:
+                last_report = now
+                if should_stop is not None and should_stop():
+                    raise Cancelled(f"cancelled at step {g}")
+                if progress is not None:
+                    progress(g, offset + total_gd, state.mse())
     run = rec.finish(t0, offset + total_gd, "", diverged=False)
     if progress is not None:
         progress(offset + total_gd, offset + total_gd, float(run.mse[-1]))

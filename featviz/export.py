@@ -425,7 +425,8 @@ def write_gif(run, path, *, size: tuple[int, int] = DEFAULT_SIZE, fps: int = DEF
     for j, p in enumerate(picks):
         strip.paste(images[p], (j * w, 0))
     palette = strip.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    frames = [im.quantize(palette=palette, dither=Image.Dither.NONE) for im in images]
+    white = _pure_white(palette)
+    frames = [_white_kept(im.quantize(palette=palette, dither=Image.Dither.NONE), im, white) for im in images]
     frames[0].save(
         path,
         format="GIF",
@@ -436,6 +437,29 @@ def write_gif(run, path, *, size: tuple[int, int] = DEFAULT_SIZE, fps: int = DEF
         optimize=False,
         disposal=1,
     )
+
+
+def _pure_white(palette) -> int:
+    """Make the palette entry nearest to white pure white and return its index (median cut
+    can average the background with the light antialiased pixels around it)."""
+    rgb = np.array(palette.getpalette()[: 3 * 256], dtype=np.int64).reshape(-1, 3)
+    white = int(np.argmin(((255 - rgb) ** 2).sum(axis=1)))
+    rgb[white] = 255
+    palette.putpalette(rgb.astype(np.uint8).ravel().tolist())
+    return white
+
+
+def _white_kept(frame, rgb_image, white: int):
+    """frame (mode P) with every pure white pixel of rgb_image on the palette's white entry:
+    Pillow's palette lookup is approximate (a coarse colour cache) and maps white to a
+    light grey neighbour otherwise."""
+    from PIL import Image
+
+    index = np.array(frame)
+    index[(np.asarray(rgb_image) == 255).all(axis=2)] = white
+    out = Image.fromarray(index)  # mode L; a palette makes it P
+    out.putpalette(frame.getpalette())
+    return out
 
 
 def write_mp4(run, path, *, size: tuple[int, int] = DEFAULT_SIZE, fps: int = DEFAULT_FPS) -> None:

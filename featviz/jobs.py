@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 
 from featviz import cache
 from featviz.budget import QUICK_WORK, work_of
-from featviz.config import Config
+from featviz.config import Config, ConfigError, rejected
 from featviz.engine import Cancelled, train
+from featviz.fork import Fork, config_of, train_fork
 from featviz.run import Run
 from featviz.settings import env_number
 
@@ -34,7 +35,7 @@ def memory_limit() -> int:
 
 @dataclass
 class Job:
-    config: Config
+    spec: Config | Fork  # what is trained: a config, or a fork of a run
     key: str
     state: str = QUEUED
     step: int = 0
@@ -45,6 +46,11 @@ class Job:
     started: float = field(default_factory=time.monotonic)
     cancel_event: threading.Event = field(default_factory=threading.Event)
     done_event: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def config(self) -> Config:
+        """The config the run trains with (after the branch, for a fork)."""
+        return config_of(self.spec)
 
     @property
     def finished(self) -> bool:
@@ -71,7 +77,7 @@ class JobManager:
         # A training thread still inside torch when the interpreter exits aborts the process.
         atexit.register(self.shutdown)
 
-    def cached(self, cfg: Config) -> Run | None:
+    def cached(self, cfg: Config | Fork) -> Run | None:
         """A finished run from memory or disk, without training."""
         key = cfg.key()
         with self._lock:
@@ -84,8 +90,8 @@ class JobManager:
             self._remember(key, run)
         return run
 
-    def submit(self, cfg: Config) -> Job:
-        """The job for cfg: finished at once if cached, else shared or started."""
+    def submit(self, cfg: Config | Fork) -> Job:
+        """The job for cfg (a config or a fork): finished at once if cached, else shared or started."""
         key = cfg.key()
         run = self.cached(cfg)
         with self._lock:
@@ -96,7 +102,7 @@ class JobManager:
             job = self._jobs.get(key)
             if job is not None and not job.finished:
                 return job
-            job = Job(cfg, key, total=cfg.stage_steps + cfg.total_steps)
+            job = Job(cfg, key, total=config_of(cfg).stage_steps + config_of(cfg).total_steps)
             self._jobs[key] = job
         thread = threading.Thread(target=self._work, args=(job,), daemon=True, name=f"featviz-train-{key[:8]}")
         with self._lock:
@@ -136,6 +142,16 @@ class JobManager:
                 _, dropped = self._runs.popitem(last=False)
                 self._runs_bytes -= dropped.nbytes
 
+    def _run_of(self, spec: Config | Fork) -> Run:
+        """A fork's parent: cached, or trained here (in the fork's job) and cached."""
+        run = self.cached(spec)
+        if run is None:
+            run = train_fork(spec, load=self._run_of) if isinstance(spec, Fork) else train(spec)
+            if self._use_disk:
+                cache.store(run)
+            self._remember(spec.key(), run)
+        return run
+
     @property
     def memory_bytes(self) -> int:
         """Bytes of the finished runs held in memory."""
@@ -152,7 +168,11 @@ class JobManager:
                     raise Cancelled("cancelled before it started")
                 job.state = RUNNING
                 job.started = time.monotonic()
-                run = train(job.config, progress=progress, should_stop=job.cancel_event.is_set, progress_every=0.1)
+                watch = dict(progress=progress, should_stop=job.cancel_event.is_set, progress_every=0.1)
+                if isinstance(job.spec, Fork):  # its parent comes from the caches when it is there
+                    run = train_fork(job.spec, load=self._run_of, **watch)
+                else:
+                    run = train(job.spec, **watch)
             if self._use_disk:
                 cache.store(run)
             self._remember(job.key, run)
@@ -160,6 +180,9 @@ class JobManager:
             job.state = DONE
         except Cancelled:
             job.state = CANCELLED
+        except ConfigError as e:  # a fork at a frame its parent does not have
+            job.error = rejected(e, "nothing was trained")
+            job.state = FAILED
         except Exception as e:  # noqa: BLE001 - a failed job reports, it never takes the server down
             job.error = f"{type(e).__name__}: {e}"
             job.state = FAILED

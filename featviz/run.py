@@ -77,6 +77,7 @@ class Run:
     message: str = ""  # why training stopped early, for people
     diverged_step: int = -1
     train_seconds: float = 0.0
+    fork: dict[str, str] | None = None  # a fork's link (featviz.fork.Fork.to_mapping); None for a plain run
     _metrics: object = field(default=None, repr=False, compare=False)
 
     @property
@@ -110,6 +111,7 @@ class Run:
             message=self.message,
             diverged_step=self.diverged_step,
             train_seconds=self.train_seconds,
+            fork=self.fork,
             **arrays,
         )
 
@@ -160,6 +162,8 @@ class Run:
             "train_seconds": self.train_seconds,
             "stage_names": list(STAGE_NAMES),
         }
+        if self.fork is not None:
+            meta["fork"] = dict(self.fork)
         np.savez_compressed(
             file,
             config=np.array(self.config.to_json()),
@@ -196,6 +200,7 @@ class Run:
             message=str(meta["message"]),
             diverged_step=int(meta["diverged_step"]),
             train_seconds=float(meta["train_seconds"]),
+            fork=fork_link(meta.get("fork")),
             **arrays,
         )
         run.check()
@@ -220,3 +225,12 @@ class Run:
                 raise ValueError(f"{f.name} has dtype {arr.dtype}, expected {f.dtype}")
             if arr.dtype.kind == "f" and not np.isfinite(arr).all():
                 raise ValueError(f"{f.name} holds NaN or inf")
+
+
+def fork_link(value) -> dict[str, str] | None:
+    """A saved fork link: a str -> str mapping (checked as a link when it is used), else ValueError."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise ValueError("the fork link in the metadata should map names to texts")
+    return dict(value)

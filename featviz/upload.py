@@ -21,13 +21,11 @@ import zipfile
 import numpy as np
 
 from featviz.config import ENGINE_VERSION, Config, ConfigError
-from featviz.run import ARRAY_FIELDS, STAGE_NAMES, Run
+from featviz.run import ARRAY_FIELDS, SCHEMA, STAGE_NAMES, Run, fork_link
 from featviz.settings import env_number
 
 DEFAULT_MAX_UPLOAD_MB = 50.0
 MAX_ABS_PARAM = 1e100  # weights beyond this are no trained run (and would overflow the metrics)
-_FLOAT_FIELDS = tuple(n for n in ARRAY_FIELDS if n not in ("step", "stage"))
-_INT_FIELDS = ("step", "stage")
 _TEXT_FIELDS = ("config", "meta")
 
 
@@ -96,6 +94,7 @@ def _load(data: bytes, cap: int) -> Run:
         message=meta["message"],
         diverged_step=meta["diverged_step"],
         train_seconds=meta["train_seconds"],
+        fork=meta["fork"],
         **arrays,
     )
     try:
@@ -161,15 +160,21 @@ def _read_header(config: np.ndarray, meta: np.ndarray) -> tuple[Config, dict]:
         raise UploadError("Not a run file: its metadata lacks a valid diverged_step.")
     if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not math.isfinite(seconds) or seconds < 0:
         raise UploadError("Not a run file: its metadata lacks a valid train_seconds.")
+    try:
+        fork = fork_link(meta_d.get("fork"))
+    except ValueError:
+        raise UploadError("Not a run file: its metadata holds a malformed fork link.") from None
     meta_out = dict(status=status, message=message[:2000], diverged_step=diverged, train_seconds=float(seconds))
+    meta_out["fork"] = fork
     return cfg, meta_out
 
 
 def _check_arrays(arrays: dict[str, np.ndarray], cfg: Config) -> dict[str, np.ndarray]:
     out = {}
-    for name, arr in arrays.items():
+    for f in SCHEMA:
+        name, arr = f.name, arrays[f.name]
         kind = arr.dtype.kind
-        if name in _INT_FIELDS:
+        if np.dtype(f.dtype).kind in "iu":
             if kind not in "iu":
                 raise UploadError(f"The array {name} should hold integers, not {arr.dtype}.")
             out[name] = arr.astype(arr.dtype.newbyteorder("="))  # the saved type, in native byte order
@@ -183,21 +188,11 @@ def _check_arrays(arrays: dict[str, np.ndarray], cfg: Config) -> dict[str, np.nd
     T = out["step"].shape[0] if out["step"].ndim == 1 else -1
     if T < 1:
         raise UploadError(f"The array step should be a list of snapshot steps, got shape {out['step'].shape}.")
-    expect = {
-        "teacher_w": (cfg.k, cfg.d),
-        "teacher_a": (cfg.k,),
-        "step": (T,),
-        "stage": (T,),
-        "lam": (T,),
-        "mse": (T,),
-        "train_loss": (T,),
-        "objective": (T,),
-        "w": (T, cfg.m, cfg.d),
-        "a": (T, cfg.m),
-        "alpha": (T,),
-        "beta": (T, cfg.d),
-    }
-    for name, shape in expect.items():
+    dims = {"T": T, "m": cfg.m, "d": cfg.d, "k": cfg.k}
+    for f in SCHEMA:
+        if "r" in f.shape:  # the rank of the teacher span: checked on basis below
+            continue
+        name, shape = f.name, tuple(dims[dim] for dim in f.shape)
         if out[name].shape != shape:
             raise UploadError(
                 f"The array {name} has shape {out[name].shape}; the run's config (d={cfg.d}, k={cfg.k}, m={cfg.m}) "
@@ -206,7 +201,7 @@ def _check_arrays(arrays: dict[str, np.ndarray], cfg: Config) -> dict[str, np.nd
     basis = out["basis"]
     if basis.ndim != 2 or basis.shape[1] != cfg.d or not 1 <= basis.shape[0] <= cfg.k:
         raise UploadError(f"The array basis has shape {basis.shape}; it should be (r, {cfg.d}) with 1 ≤ r ≤ {cfg.k}.")
-    for name in ("teacher_w", "teacher_a", "basis", "w", "a", "alpha", "beta"):
+    for name in (f.name for f in SCHEMA if np.dtype(f.dtype).kind == "f"):
         if np.abs(out[name]).max(initial=0.0) > MAX_ABS_PARAM:
             raise UploadError(f"The array {name} holds values beyond ±{MAX_ABS_PARAM:g}: not a trained run.")
     if not np.allclose(np.linalg.norm(out["teacher_w"], axis=1), 1.0, atol=1e-6):

@@ -56,6 +56,7 @@ if run.status != "ok":
 
 last_line.markdown(f"**Last frame:** {frame_summary(run, run.n_frames - 1)}")
 figure_slot.plotly_chart(ui.animation_figure(run), theme=None, key=f"lesson_fig_{slug}", config=ui.CHART_CONFIG)
+ui.video_downloads(run, key="lesson")
 ui.theorem_panels(run, key=slug)
 
 c1, c2 = st.columns([3, 1], vertical_alignment="bottom")

@@ -33,7 +33,8 @@ if train:
         st.error(error)
     else:
         cfg = new_cfg
-ui.remember(cfg)
+spec = ui.fork_from_url(cfg, trained=train)  # cfg, or a fork of its run at a frame
+ui.remember(cfg, link=spec.to_mapping())
 for msg in messages if cfg == linked else []:
     message_box.warning(ui.md(msg))
 
@@ -41,10 +42,11 @@ pending, _ = ui.config_from_widgets(cfg)
 if pending is not None and pending != cfg:
     edited_box.info("Settings changed: press **Train** to run them.")
 
+ui.fork_banner(spec)
 status = st.container()
 result_line = st.empty()
 figure_slot = st.empty()
-run = ui.obtain_run(cfg, area=status, figure_slot=figure_slot)
+run = ui.obtain_run(spec, area=status, figure_slot=figure_slot)
 if run is None:
     st.stop()
 
@@ -63,7 +65,8 @@ if n_shown < run.n_frames:
         "the page light; the download holds all of them."
     )
 
-link = ui.link_for(cfg.to_mapping())
+ui.fork_expander(run, spec)
+link = ui.link_for(spec.to_mapping())
 st.markdown("**Copy link** · reproduces exactly this configuration and run:")
 st.code(link, language=None, wrap_lines=True)
 c2, c3, _ = st.columns([1, 1, 2])
@@ -87,5 +90,6 @@ with c3:
         key="dl_html",
         on_click="ignore",
     )
+ui.video_downloads(run, key="pg")
 
 ui.theorem_panels(run)

@@ -23,7 +23,7 @@ from featviz.lessons import LESSONS
 
 pytestmark = pytest.mark.browser
 
-NAV = ["Playground", "Lessons", "Theory", "Compare"]
+NAV = ["Playground", "Lessons", "Theory", "Compare", "Open a run"]
 COMPARE_A = Config(m=40, init=1.0, lam=0.0, epochs=8, steps=500, lr=0.05)  # the Compare page's default A
 
 

@@ -44,6 +44,17 @@ def test_gif_frames_size_timing_and_colours(run, tmp_path):
         assert _has_color(last, TEACHER_COLORS[t])
 
 
+def test_gif_background_is_pure_white(run, tmp_path):
+    path = tmp_path / "run.gif"
+    export(run, path, fmt="gif", size=SIZE, fps=5)
+    with Image.open(path) as im:
+        for i in (0, run.n_frames - 1):
+            im.seek(i)
+            rgb = np.asarray(im.convert("RGB"))
+            for y, x in ((1, 1), (SIZE[1] - 2, SIZE[0] - 2), (1, SIZE[0] // 2)):  # corners and top edge
+                assert tuple(rgb[y, x]) == (255, 255, 255)
+
+
 def test_mp4_frames_size_and_fps(run, tmp_path):
     path = tmp_path / "run.mp4"
     export(run, path, fmt="mp4", size=SIZE, fps=12)

@@ -37,18 +37,61 @@ def _lam_shown(run) -> tuple[np.ndarray, bool]:
 
 
 def _add_curves(
-    fig: go.Figure, run, cells: dict[str, tuple[int, int]], *, showlegend: bool = True, ytitles: bool = True
+    fig: go.Figure,
+    run,
+    cells: dict[str, tuple[int, int]],
+    *,
+    showlegend: bool = True,
+    ytitles: bool = True,
+    branch=None,
 ) -> _Curves:
     """Static curves: mse with lam on a secondary axis, captured mass per teacher, counts by fate,
     and (when cells has "mass") the total and far mass against sum_i |a*_i|.
 
     ytitles=False leaves the y axes untitled where the panel titles say what they show.
+    branch: (step, parent run) for a fork: a vertical line at the branch step and the parent's
+    own continuation after it, dashed and faint, in each panel.
     """
     mse_range, lam_range, lam_log = _add_mse_lam(fig, run, *cells["mse"], showlegend=showlegend, ytitles=ytitles)
     cap_range = _add_captured(fig, run, *cells["captured"], ytitle=ytitles)
     count_range = _add_counts(fig, run, *cells["counts"], ytitle=ytitles)
     mass_range = _add_mass(fig, run, *cells["mass"], showlegend=showlegend) if "mass" in cells else None
-    return _Curves(mse_range, lam_range, lam_log, cap_range, count_range, mass_range)
+    curves = _Curves(mse_range, lam_range, lam_log, cap_range, count_range, mass_range)
+    if branch is not None:
+        _add_branch(fig, run, *branch, curves, cells)
+    return curves
+
+
+def _add_branch(fig: go.Figure, run, step: int, parent, cur: _Curves, cells: dict[str, tuple[int, int]]) -> None:
+    """A fork's branch point (a vertical line) and the parent's continuation after it (dashed)."""
+    after = parent.step >= step
+    x = _f32(_step_x(parent.step[after]))
+    met = parent.metrics
+    k = met.captured.shape[1]
+    series = {
+        "mse": [(_mse_shown(parent)[after], INK)],
+        "captured": [(_finite(met.captured[after, i]), teacher_color(i)) for i in range(k)],
+        "counts": [(met.counts[after, f].astype(np.int32), FATE_COLORS[f]) for f in (ALIGNED, UNDECIDED, DEAD)],
+    }
+    # The panels' ranges grow to hold the parent's continuation too.
+    shown_mse = np.concatenate([_mse_shown(run), series["mse"][0][0]])
+    cur.mse_range = _log_range(float(shown_mse.min()), float(shown_mse.max()), pad=0.3)
+    fig.update_yaxes(_log_axis(cur.mse_range), row=cells["mse"][0], col=cells["mse"][1], secondary_y=False)
+    caps = np.concatenate([_finite(run.metrics.captured).ravel(), *[y for y, _ in series["captured"]]])
+    caps = np.concatenate([caps, _finite(run.teacher_a), [0.0]])
+    cur.cap_range = _lin_range(float(caps.min()), float(caps.max()))
+    fig.update_yaxes(range=cur.cap_range, row=cells["captured"][0], col=cells["captured"][1])
+    ranges = {"mse": (cur.mse_range, True), "captured": (cur.cap_range, False), "counts": (cur.count_range, False)}
+    for cell, lines in series.items():
+        r, c = cells[cell]
+        for y, color in lines:
+            trace = _line(x, y, color=color, width=1.5, dash="dash", name="parent run", hoverinfo="skip")
+            fig.add_trace(trace.update(opacity=0.45, showlegend=False), row=r, col=c)
+        yr, log = ranges[cell]
+        edge = _vline(float(_step_x(step)), yr, log=log, full=False)
+        name = f"branch at step {step:,}"
+        fig.add_trace(_line(edge["x"], edge["y"], color=GUIDE, width=1.5, dash="dot", name=name), row=r, col=c)
+        fig.data[-1].update(showlegend=False, hoverinfo="name")
 
 
 def _teacher_total(run) -> float:

@@ -136,7 +136,7 @@ def preview_figure(
 
 
 def animation_figure(
-    run, *, title: str | None = None, height: int | None = None, width_hint: int | None = None
+    run, *, title: str | None = None, height: int | None = None, width_hint: int | None = None, branch=None
 ) -> go.Figure:
     """One animated figure of a run, opening on its last frame: the neuron view leads.
 
@@ -151,7 +151,8 @@ def animation_figure(
 
     width_hint: the width in px the page gives the figure, if known; a wider figure gets a
     taller neuron view. height: overrides the computed height (the panels keep their pixel sizes
-    only at the computed one).
+    only at the computed one). branch: (step, parent run) of a fork: the curves show the branch
+    step and the parent's continuation, dashed.
     """
     v = _neuron_view(run)
     hero = hero_px(width_hint)
@@ -160,7 +161,7 @@ def animation_figure(
         fig.add_trace(t, row=1, col=1)
     mass_range = _mass_range(v)
     _add_angle_guides(fig, 1, 3, mass_range, showlegend=True, dead_floor=run.metrics.dead_floor)
-    cur = _add_curves(fig, run, _CELLS, ytitles=False)
+    cur = _add_curves(fig, run, _CELLS, ytitles=False, branch=branch)
     for t in _fate_legend_traces():
         fig.add_trace(t, row=1, col=3)
 

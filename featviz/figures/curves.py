@@ -12,8 +12,10 @@ from featviz.figures._neurons import _fate_legend_traces
 from featviz.figures._style import teacher_color
 
 
-def curves_figure(run, *, title: str | None = None, height: int | None = None) -> go.Figure:
-    """Static training curves: mse and lam, captured mass per teacher, neurons by fate."""
+def curves_figure(run, *, title: str | None = None, height: int | None = None, branch=None) -> go.Figure:
+    """Static training curves: mse and lam, captured mass per teacher, neurons by fate.
+
+    branch: (step, parent run) of a fork: the branch step and the parent's continuation, dashed."""
     fig = make_subplots(
         rows=1,
         cols=3,
@@ -21,7 +23,7 @@ def curves_figure(run, *, title: str | None = None, height: int | None = None) -
         horizontal_spacing=0.12,
         subplot_titles=("mse (solid) and λ (dashed)", "captured mass per teacher (dashed: a*ᵢ)", "neurons by fate"),
     )
-    _add_curves(fig, run, {"mse": (1, 1), "captured": (1, 2), "counts": (1, 3)})
+    _add_curves(fig, run, {"mse": (1, 1), "captured": (1, 2), "counts": (1, 3)}, branch=branch)
     for t in _fate_legend_traces():
         fig.add_trace(t, row=1, col=3)
     for i in range(run.config.k):  # teacher legend entries for the captured-mass colours

@@ -4,13 +4,25 @@ Pages import this package and use the names below; each module does one job:
 ``frame`` (navigation and the multipage work-around), ``runs`` (the shared job manager and the
 run figure cache), ``links`` (query parameters <-> config), ``widgets`` (config widgets),
 ``progress`` (training with a progress bar: ``obtain_run``), ``text`` (Markdown escaping),
-``theorem`` (the section "The theorem, measured" under a run: ``theorem_panels``).
+``theorem`` (the section "The theorem, measured" under a run: ``theorem_panels``),
+``downloads`` (.npz, .html, GIF and MP4 downloads), ``forking`` (forks of a run at a frame).
 """
 
+from featviz.ui.downloads import run_downloads, video_downloads
+from featviz.ui.forking import fork_banner, fork_expander, fork_from_url
 from featviz.ui.frame import PAGES, frame, page_frame
 from featviz.ui.links import config_from_url, link_for, query_mapping, remember, set_query
 from featviz.ui.progress import CANCELLED_NOTE, LOADING_NOTE, TRAINING_NOTE, obtain_run, prefetch, train_clicked
-from featviz.ui.runs import CHART_CONFIG, MAX_SHOWN_POINTS, animation_figure, manager, shown
+from featviz.ui.runs import (
+    CHART_CONFIG,
+    MAX_SHOWN_POINTS,
+    animation_figure,
+    manager,
+    run_key,
+    run_link,
+    shown,
+    uploaded_run,
+)
 from featviz.ui.text import md
 from featviz.ui.theorem import teachers_certificate, theorem_panels
 from featviz.ui.widgets import config_from_widgets, config_widgets, load_widgets, widget_values
@@ -26,6 +38,9 @@ __all__ = [
     "config_from_url",
     "config_from_widgets",
     "config_widgets",
+    "fork_banner",
+    "fork_expander",
+    "fork_from_url",
     "frame",
     "link_for",
     "load_widgets",
@@ -36,10 +51,15 @@ __all__ = [
     "prefetch",
     "query_mapping",
     "remember",
+    "run_downloads",
+    "run_key",
+    "run_link",
     "set_query",
     "shown",
     "teachers_certificate",
     "theorem_panels",
     "train_clicked",
+    "uploaded_run",
+    "video_downloads",
     "widget_values",
 ]

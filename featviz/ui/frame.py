@@ -13,6 +13,7 @@ PAGES = (
     ("pages/lessons.py", "Lessons", ":material/school:"),
     ("pages/theory.py", "Theory", ":material/function:"),
     ("pages/compare.py", "Compare", ":material/compare:"),
+    ("pages/open_run.py", "Open a run", ":material/upload_file:"),
 )
 
 

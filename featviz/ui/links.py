@@ -58,7 +58,8 @@ def config_from_url(state_key: str = "cfg") -> tuple[Config, list[str]]:
     return cfg, (messages if linked == cfg else [])
 
 
-def remember(cfg: Config, state_key: str = "cfg") -> None:
+def remember(cfg: Config, state_key: str = "cfg", *, link: Mapping[str, str] | None = None) -> None:
+    """Keep cfg in the session and write its link (or `link`, e.g. a fork's) to the URL."""
     st.session_state[state_key] = cfg
     st.session_state[state_key + "_url"] = cfg.to_mapping()
-    set_query(cfg.to_mapping())
+    set_query(cfg.to_mapping() if link is None else link)

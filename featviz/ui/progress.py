@@ -8,6 +8,7 @@ import streamlit as st
 
 from featviz.budget import BudgetError, check_budget, likely_slow
 from featviz.config import Config
+from featviz.fork import Fork, config_of
 from featviz.jobs import DONE, FAILED, QUEUED
 from featviz.run import Run
 from featviz.ui.runs import CHART_CONFIG, manager
@@ -22,8 +23,10 @@ LOADING_NOTE = "Trained. Loading the animation…"
 CHARTED = "charted"
 
 
-def obtain_run(cfg: Config, *, area, label: str = "run", wait_first: float = 1.0, figure_slot=None) -> Run | None:
-    """The run for cfg: cached, or trained in the background while `area` shows a progress bar
+def obtain_run(
+    cfg: Config | Fork, *, area, label: str = "run", wait_first: float = 1.0, figure_slot=None
+) -> Run | None:
+    """The run for cfg (a config or a fork): cached, or trained in the background while `area` shows a progress bar
     and a Cancel button. None when the run is refused, failed or was cancelled (said in `area`).
 
     figure_slot (an st.empty where the page will draw the run's animation): while a run trains
@@ -33,7 +36,7 @@ def obtain_run(cfg: Config, *, area, label: str = "run", wait_first: float = 1.0
     is done the panels say so until the page draws the animation in their place.
     """
     try:
-        check_budget(cfg)
+        check_budget(config_of(cfg))
     except BudgetError as e:
         area.error(str(e))
         return None
@@ -45,11 +48,11 @@ def obtain_run(cfg: Config, *, area, label: str = "run", wait_first: float = 1.0
     if st.session_state.get(ck) == cfg.key():
         area.info(CANCELLED_NOTE)
         return None
-    preview = figure_slot is not None and (likely_slow(cfg) or not st.session_state.get(CHARTED))
+    preview = figure_slot is not None and (likely_slow(config_of(cfg)) or not st.session_state.get(CHARTED))
     preview = preview and mgr.cached(cfg) is None
     if preview:
         # Drawn before the job starts: its first step, importing torch, holds the interpreter.
-        _preview(figure_slot, cfg, TRAINING_NOTE)
+        _preview(figure_slot, config_of(cfg), TRAINING_NOTE)
     if figure_slot is not None:
         st.session_state[CHARTED] = True
     job = mgr.submit(cfg)
@@ -67,7 +70,7 @@ def obtain_run(cfg: Config, *, area, label: str = "run", wait_first: float = 1.0
         slot.empty()
     if job.state == DONE:
         if preview:  # the browser shows these panels until it has the animation and has drawn it
-            _preview(figure_slot, cfg, LOADING_NOTE)
+            _preview(figure_slot, config_of(cfg), LOADING_NOTE)
         return job.run
     if figure_slot is not None:
         figure_slot.empty()
