@@ -54,6 +54,7 @@ from devtools.browser import (  # noqa: F401 - re-exported for the browser tests
     FIGURE,
     FIGURE_TIMEOUT_MS,
     REPO_ROOT,
+    SCREENSHOT_DIR,
     TALL_VIEWPORT,
     VIEWPORT,
     ServerURL,
