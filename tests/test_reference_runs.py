@@ -508,6 +508,7 @@ NPZ_MEMBERS = [
     "fate",
     "captured",
     "far_mass",
+    "total_mass",  # saved since the figures show it (total mass against sum |a*_i|)
     "counts",
     "balance",
     "orth_norm",
