@@ -28,15 +28,21 @@ def _fill_widgets(cfg: Config, prefix: str) -> None:
 
 
 def _on_k_change(prefix: str) -> None:
-    """Resize the per-teacher lists (a*, the planar angles) to k, keeping the values already typed."""
+    """Resize the per-teacher lists (a*, the planar angles) to k (Param.follow_k): typed values kept."""
     k = st.session_state[_wkey("k", prefix)]
     for p in PARAMS.values():
         if p.per_teacher is None:
             continue
         key = _wkey(p.name, prefix)
         parts = [t for t in str(st.session_state.get(key, "")).split(",") if t.strip()]
-        if len(parts) != k:
+        if len(parts) == k:
+            continue
+        try:
+            values = tuple(float(t) for t in parts)
+        except ValueError:  # text that is no list of numbers: left for validation to name, resized as text
             st.session_state[key] = ",".join(parts[:k] + [f"{x:g}" for x in p.per_teacher(k)[len(parts) : k]])
+            continue
+        st.session_state[key] = encode_value(p.follow_k(values, k))
 
 
 def widget_values(prefix: str = "w_") -> dict:
