@@ -119,7 +119,19 @@ def test_over_budget_config_is_refused_with_what_to_reduce(monkeypatch):
     at = open_app({"m": "50", "steps": "1000"})
     errors = [e.value for e in at.error]
     assert any("too large" in e and "Reduce" in e for e in errors), errors
+    assert not any("*" in e for e in errors), errors  # a bare * would open italics in Markdown
     assert len(at.get("plotly_chart")) == 0
+
+
+def test_a_rejected_typed_value_shows_literally():
+    at = open_app({"epochs": "1", "steps": "50"})
+    at.text_input(key="w_a_star").set_value("2*3,1,*1*")
+    at.button(key="train").click()
+    settle(at)
+    errors = [e.value for e in at.error]
+    # Every * escaped: Markdown shows '2*3' and the allowed range as typed, no italics.
+    assert any("`a_star`" in e and "2\\*3" in e for e in errors), errors
+    assert all("*" not in e.replace("\\*", "") for e in errors), errors
 
 
 def open_page(page: str, params: dict | None = None) -> AppTest:

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import streamlit as st
 
 from featviz.config import GROUPS, PARAMS, Config, ConfigError, Param, encode_value, rejected
+from featviz.ui.text import md
 
 
 def _wkey(name: str, prefix: str = "w_") -> str:
@@ -110,7 +111,11 @@ def config_widgets(container, cfg: Config, prefix: str = "w_", names=None, *, gr
 def config_from_widgets(
     fallback: Config, prefix: str = "w_", names=None, *, outcome: str = "the last valid configuration is still shown"
 ) -> tuple[Config | None, str]:
-    """(config, '') from the widgets (all, or only `names` over `fallback`), or (None, message)."""
+    """(config, '') from the widgets (all, or only `names` over `fallback`), or (None, message).
+
+    The message is Markdown-safe (st.error renders Markdown): a typed '2*3' or the allowed range's
+    '|a*_i|' shows literally.
+    """
     values = widget_values(prefix)
     mapping = fallback.to_mapping()
     for name in PARAMS if names is None else names:
@@ -120,4 +125,4 @@ def config_from_widgets(
     try:
         return Config.from_mapping(mapping), ""
     except ConfigError as e:
-        return None, rejected(e, outcome)
+        return None, md(rejected(e, outcome))
