@@ -38,7 +38,7 @@ _BOTTOM = 230  # step axis titles and the legend (A/B line styles, teachers, fat
 _LEGEND_PX = 55
 _MARGIN = dict(l=70, r=50)
 HERO_PX = 420
-_HERO_X = ((0.0, 0.45), (0.55, 1.0))
+_HERO_X = ((0.04, 0.46), (0.58, 1.0))  # inset: a 3-D scene draws its z labels left of its domain
 _COL_X = ((0.0, 0.26), (0.37, 0.63), (0.74, 1.0))
 RUN_DASH = ("solid", "dash")  # A, B: every curve of run A is solid, of run B dashed
 
@@ -138,7 +138,7 @@ def compare_figure(
     anim = list(range(first, len(fig.data)))
     if same:
         for col, v in enumerate(views, start=1):
-            _style_view(fig, v, 1, col, extent)
+            _style_view(fig, v, 1, col, extent, eye=1.9)  # a half-width scene keeps its z tick labels whole
     for col in (1, 2):
         _style_angle(fig, side, col, mass_range, ytitle=col == 1)
 
