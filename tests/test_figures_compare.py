@@ -81,7 +81,6 @@ def test_compare_figure_reads_side_by_side_with_controls_on_top(runs):
 def test_compare_labels_name_lambda_not_lam():
     from featviz.config import Config
 
-
     assert F.compare_labels(Config(lam=0.0), Config(lam=0.1)) == ("A: λ = 0", "B: λ = 0.1")
     assert F.compare_labels(Config(), Config()) == ("A: same as B", "B: same as A")
 
