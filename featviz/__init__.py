@@ -204,7 +204,7 @@ def lesson(slug: str) -> Lesson:
     >>> import featviz
     >>> les = featviz.lesson("too-much-regularization")
     >>> les.config.lam, les.criterion  # doctest: +ELLIPSIS
-    (2.0, 'all neurons dead, and the final mse within 5% of ...')
+    (2.0, 'All neurons dead, and the final mse within 5% of ...')
     """
     return _lesson_named(slug)
 

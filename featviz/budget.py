@@ -1,6 +1,6 @@
 """The compute-budget policy: how much work a run is, which runs a server refuses, which are slow.
 
-Work is counted as m*(m+k)*d per gradient step (n replaces m when larger, for data=samples),
+Work is counted as m·(m+k)·d per gradient step (n replaces m when larger, for data=samples),
 times the number of steps: the cost of the exact step's (m, m+k) kernel. The caps are read
 from FEATVIZ_MAX_WORK and FEATVIZ_MAX_SNAPSHOT_FLOATS; the thresholds below are measured on
 a 2-core machine.
@@ -14,8 +14,8 @@ from featviz.config import Config
 from featviz.engine import needs_torch
 from featviz.settings import env_number
 
-DEFAULT_MAX_WORK = 2e10  # about m*(m+k)*d*total_steps; ~ a minute on 2 cores
-DEFAULT_MAX_SNAPSHOT_FLOATS = 2e7  # frames*m*d, i.e. 160 MB of float64
+DEFAULT_MAX_WORK = 2e10  # about m·(m+k)·d·total_steps; ~ a minute on 2 cores
+DEFAULT_MAX_SNAPSHOT_FLOATS = 2e7  # frames·m·d, i.e. 160 MB of float64
 # Runs below this work (the default run is 4e7, about 0.3 s) never queue behind long ones:
 # a classroom's quick runs stay quick while two big runs train.
 QUICK_WORK = 3e8
@@ -24,7 +24,10 @@ SLOW_WORK = 1.5e8
 
 
 class BudgetError(ValueError):
-    """A valid config whose run is too large for this server."""
+    """A valid config whose run is too large for this server.
+
+    Its text is shown as Markdown (st.error): products are written with '·', never a bare '*'.
+    """
 
 
 def work_of(cfg: Config) -> float:
@@ -48,7 +51,7 @@ def check_budget(cfg: Config) -> None:
     work = work_of(cfg)
     if work > max_work:
         raise BudgetError(
-            f"This run is too large for this server: m*(m+k)*d*epochs*steps = {work:.3g} "
+            f"This run is too large for this server: m·(m+k)·d·epochs·steps = {work:.3g} "
             f"exceeds the cap {max_work:.3g}. Reduce steps, epochs, m or d"
             + (" (or n)" if cfg.data == "samples" else "")
             + "."
@@ -56,7 +59,7 @@ def check_budget(cfg: Config) -> None:
     floats = cfg.frames * cfg.m * cfg.d
     if floats > max_floats:
         raise BudgetError(
-            f"Snapshots would hold frames*m*d = {floats:.3g} numbers, over the cap "
+            f"Snapshots would hold frames·m·d = {floats:.3g} numbers, over the cap "
             f"{max_floats:.3g}. Reduce frames, m or d."
         )
 

@@ -1,4 +1,4 @@
-"""Where gradient descent sends each neuron of a snapshot: Picture 1 of the paper (PAPER.md section 4)."""
+"""Where gradient descent sends each neuron of a snapshot: the descent-direction picture (PAPER.md section 4)."""
 
 from __future__ import annotations
 

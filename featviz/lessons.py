@@ -94,7 +94,7 @@ def _check_no_reg(run: Run) -> Check:
         bool(ok),
         f"final mse {mse:.2g} is {share:.2%} of {floor:.4f}, the part of the target a linear function cannot fit "
         f"(need ≤ 1%), while {far:.0%} of the mass sits more than 10° from every teacher line (need ≥ 50%); far "
-        f"mass Σ|a||w|δ² = {float(met.far_mass[-1]):.3g}.",
+        f"mass Σ|aⱼ|‖wⱼ‖δ² = {float(met.far_mass[-1]):.3g}.",
         {
             "final_mse": mse,
             "linear_floor": floor,
@@ -243,11 +243,11 @@ LESSONS: tuple[Lesson, ...] = (
         "recovery",
         "1 · Weight decay recovers the teacher directions",
         "The paper's main claim. Train a student of 30 neurons on a teacher with 3 orthonormal directions, with "
-        "weight decay λ halved every epoch. Near the end of training, weight decay acts like an l1 penalty on "
-        "each neuron's mass |a_j||w_j|, so every neuron must either sit on a teacher line or shrink to zero.",
+        "weight decay λ halved every epoch. Near the end of training, weight decay acts like an ℓ₁ penalty on "
+        "each neuron's mass |aⱼ|‖wⱼ‖, so every neuron must either sit on a teacher line or shrink to zero.",
         "Neurons gather on the three teacher lines (both ends of each line count); the captured mass of each "
         "teacher approaches its a*ᵢ; the mse falls below 1e-5.",
-        "every neuron with mass > 1e-3 is within 2° of a teacher line, captured mass is within 0.05 of a* and "
+        "Every neuron with mass > 1e-3 is within 2° of a teacher line, captured mass is within 0.05 of a* and "
         "the final mse (recomputed from the last snapshot) is ≤ 1e-5.",
         Config(),
         _recovered,
@@ -259,7 +259,7 @@ LESSONS: tuple[Lesson, ...] = (
         "forces neurons onto teacher directions: many stay where they are, their contributions cancelling.",
         "The mse falls by orders of magnitude, yet most neurons stay scattered, far from every teacher line, "
         "with large masses of both signs.",
-        "the final mse is at most 1% of the part of the target a linear function cannot fit, yet at least half of "
+        "The final mse is at most 1% of the part of the target a linear function cannot fit, yet at least half of "
         "the total mass is more than 10° from every teacher line.",
         Config(m=40, lam=0.0, init=1.0, epochs=4, steps=500, lr=0.05),
         _check_no_reg,
@@ -271,7 +271,7 @@ LESSONS: tuple[Lesson, ...] = (
         "network behaves like its linearisation: the loss falls while each neuron barely moves. Features are "
         "not learned, they are only reweighted.",
         "In the neuron view nothing seems to move, but the mse curve falls.",
-        "the mse falls at least 10× while the median neuron turns by at most 1° and W moves at most 5%.",
+        "The mse falls at least 10× while the median neuron turns by at most 1° and W moves at most 5%.",
         Config(m=100, lam=0.0, init=2.0, symmetric="yes", epochs=1, steps=1000, lr=0.002),
         _check_lazy,
     ),
@@ -279,11 +279,11 @@ LESSONS: tuple[Lesson, ...] = (
         "early-stage",
         "4 · Early-stage feature learning: one large step",
         "Stage 1 of the paper's algorithm: from a symmetric small init, one large gradient step on W (with weight "
-        "decay 1/η, so W ← −η ∇_W L). The step moves every neuron into the span of the teacher directions, "
+        "decay 1/η, so W ← −η·∂L/∂W). The step moves every neuron into the span of the teacher directions, "
         "weighted by its correlation with each teacher, but does not align it with one teacher.",
         "Move the slider to the 'stage 1' frame: the points lie close to the teacher span (small norm outside it) "
         "but between the teacher lines.",
-        "after stage 1, the median neuron has ≤ 30% of its norm outside the teacher span, and is ≥ 10° from "
+        "After stage 1, the median neuron has ≤ 30% of its norm outside the teacher span, and is ≥ 10° from "
         "its nearest teacher line.",
         Config(algo="paper", init=0.01, eta1=3.0),
         _check_early,
@@ -297,7 +297,7 @@ LESSONS: tuple[Lesson, ...] = (
         "lines after stage 1) is wide enough for the ridge fit of stage 2 to reach the local regime.",
         "Stage labels on the slider; after stage 2 the mse is already below a fifth of what a linear function "
         "leaves, and in stage 3 each neuron's mass stays with the teacher it was nearest to and snaps onto its line.",
-        "after stage 2 the mse is ≤ 20% of the linear floor and ≥ 90% of the final mass ends on the teacher line "
+        "After stage 2 the mse is ≤ 20% of the linear floor and ≥ 90% of the final mass ends on the teacher line "
         "nearest to it after stage 2; at the end every neuron with mass > 1e-3 is within 2° of a teacher line, "
         "captured mass is within 0.05 of a* and the mse ≤ 1e-5.",
         Config(algo="paper", init=0.01, eta1=3.0, m=74),
@@ -307,10 +307,10 @@ LESSONS: tuple[Lesson, ...] = (
         "too-much-regularization",
         "6 · Too much regularization: every neuron dies",
         "With a large λ, the penalty on each neuron's mass outweighs what it can explain of the target: every "
-        "neuron shrinks to zero. Only alpha + beta·x remains, which fits the target's mean and linear part.",
+        "neuron shrinks to zero. Only α + β·x remains, which fits the target's mean and linear part.",
         "All points collapse to the origin; the mse stalls at the part of the target that a linear function "
         "cannot fit.",
-        "all neurons dead, and the final mse within 5% of E[f*²] − (E f*)² − |E[x f*]|².",
+        "All neurons dead, and the final mse within 5% of E[f*²] − (E f*)² − |E[x f*]|².",
         Config(lam=2.0, lam_decay=1.0, epochs=1, steps=1000),
         _check_too_much,
     ),
@@ -318,10 +318,10 @@ LESSONS: tuple[Lesson, ...] = (
         "sign-symmetry",
         "7 · Sign symmetry: −w*ᵢ counts as recovered",
         "relu(z) = z/2 + |z|/2, so a neuron on −w*ᵢ computes the same thing as one on +w*ᵢ up to a linear "
-        "term, which alpha + beta·x absorbs. Closeness to a teacher is closeness to the line ±w*ᵢ.",
+        "term, which α + β·x absorbs. Closeness to a teacher is closeness to the line ±w*ᵢ.",
         "Two planar teachers with opposite signs: neurons settle on both ends of each teacher line, and the "
         "captured mass (both ends together) still matches a*.",
-        "at least one aligned neuron on each side (+w*ᵢ and −w*ᵢ), captured mass within 0.05 of a*, final mse ≤ 1e-5.",
+        "At least one aligned neuron on each side (+w*ᵢ and −w*ᵢ), captured mass within 0.05 of a*, final mse ≤ 1e-5.",
         Config(d=6, k=2, teachers="planar", angles=(0.0, 75.0), a_star=(1.0, -1.0), m=24),
         _check_sign,
     ),
@@ -329,12 +329,12 @@ LESSONS: tuple[Lesson, ...] = (
         "surplus-dies",
         "8 · Weight decay kills the surplus",
         "A student of 40 neurons on 3 teachers that all have a*ᵢ = +1. Gradient descent from a small balanced "
-        "init keeps the sign of each a_j (a_j² − |w_j|² is conserved without weight decay), so the neurons that "
-        "start with a_j < 0 can only cancel the others: weight decay drives them to zero, while the rest align "
+        "init keeps the sign of each aⱼ (aⱼ² − ‖wⱼ‖² is conserved without weight decay), so the neurons that "
+        "start with aⱼ < 0 can only cancel the others: weight decay drives them to zero, while the rest align "
         "with the teacher lines and share their a*ᵢ.",
         "About half the points shrink to the origin and stay there; the others gather on the three teacher lines; "
         "the captured mass of each teacher approaches 1.",
-        "at least a third of the neurons dead (mass ≤ 1e-6), none with a mass between 1e-6 and 1e-3, every live "
+        "At least a third of the neurons dead (mass ≤ 1e-6), none with a mass between 1e-6 and 1e-3, every live "
         "neuron within 2° of a teacher line and captured mass within 0.05 of a*.",
         Config(m=40, a_star=(1.0, 1.0, 1.0)),
         _check_surplus,

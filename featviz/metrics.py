@@ -150,7 +150,9 @@ def how_to_read_markdown() -> str:
         "- **total mass** = Σⱼ |aⱼ|‖wⱼ‖, set against Σᵢ |a*ᵢ|, the mass the teacher itself needs: "
         "any excess is mass that cancels out or sits off the lines.\n"
         "- **far mass** = Σⱼ |aⱼ|‖wⱼ‖·δⱼ² with δⱼ the angle (radians) to the nearest teacher line; "
-        "it is 0 exactly when all the mass sits on teacher lines."
+        "it is 0 exactly when all the mass sits on teacher lines.\n"
+        "- **λ** is the weight decay of each step. With algo=paper its stage-1 point is 1/η = init/η₁ "
+        "(0.0033 at init 0.01, η₁ = 3): that weight decay makes the one large step W ← −η·∂L/∂W."
     )
 
 

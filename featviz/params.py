@@ -7,6 +7,7 @@ value, for pages, links and the CLI.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -55,6 +56,8 @@ class Param:
     when: Callable[[Any], bool] | None = None
     implied: Any = None
     per_teacher: Callable[[int], tuple[float, ...]] | None = None  # the default for k teachers
+    # How a per-teacher list follows a changed k (None: keep the typed values, extend with the default).
+    resize: Callable[[tuple[float, ...], int], tuple[float, ...]] | None = None
 
     @property
     def allowed(self) -> str:
@@ -72,6 +75,12 @@ class Param:
     def default_for(self, k: int):
         """The default value for a config with k teachers."""
         return self.per_teacher(k) if self.per_teacher else self.default
+
+    def follow_k(self, values: tuple[float, ...], k: int) -> tuple[float, ...]:
+        """A per-teacher list after k changed: the typed values first, then new ones for the new teachers."""
+        if self.resize is not None:
+            return self.resize(tuple(values), k)
+        return tuple(values[:k]) + self.per_teacher(k)[len(values) : k]
 
     def unused_value(self, k: int):
         """The value a config holds for this parameter where it does not matter."""
@@ -94,6 +103,31 @@ def default_a_star(k: int) -> tuple[float, ...]:
 def default_angles(k: int) -> tuple[float, ...]:
     """k lines spread evenly over the half circle (lines repeat every 180 degrees)."""
     return tuple(round(180.0 * i / k, 6) for i in range(k))
+
+
+NEW_LINE_SEP_DEG = 15.0  # a line added when k grows keeps at least this far from every other
+
+
+def spread_angles(angles: tuple[float, ...], k: int) -> tuple[float, ...]:
+    """Planar angles after k changed: evenly spaced stays evenly spaced, typed lines are kept.
+
+    The evenly spaced default for the old k becomes the one for the new k. Otherwise the first k
+    typed angles are kept, and each new line goes in the middle of the largest gap between lines
+    (modulo 180); when that gap leaves less than NEW_LINE_SEP_DEG on either side, the typed lines
+    leave no room and the evenly spaced default for k is used.
+    """
+    n = len(angles)
+    if n == 0 or all(abs(a - b) < 1e-6 for a, b in zip(angles, default_angles(n), strict=True)):
+        return default_angles(k)
+    out = list(angles[:k])
+    while len(out) < k:
+        lines = sorted(a % 180.0 for a in out)
+        gaps = [(b - a, a) for a, b in itertools.pairwise(lines)] + [(lines[0] + 180.0 - lines[-1], lines[-1])]
+        width, start = max(gaps)
+        if width / 2 < NEW_LINE_SEP_DEG:
+            return default_angles(k)
+        out.append(round((start + width / 2) % 180.0, 6))
+    return tuple(out)
 
 
 MAX_K = 8
@@ -147,6 +181,7 @@ PARAMS: dict[str, Param] = {
             360,
             when=lambda c: c.teachers == "planar",
             per_teacher=default_angles,
+            resize=spread_angles,
         ),
         Param(
             "a_star",

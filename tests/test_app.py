@@ -124,7 +124,19 @@ def test_over_budget_config_is_refused_with_what_to_reduce(monkeypatch):
     at = open_app({"m": "50", "steps": "1000"})
     errors = [e.value for e in at.error]
     assert any("too large" in e and "Reduce" in e for e in errors), errors
+    assert not any("*" in e for e in errors), errors  # a bare * would open italics in Markdown
     assert len(run_charts(at)) == 0
+
+
+def test_a_rejected_typed_value_shows_literally():
+    at = open_app({"epochs": "1", "steps": "50"})
+    at.text_input(key="w_a_star").set_value("2*3,1,*1*")
+    at.button(key="train").click()
+    settle(at)
+    errors = [e.value for e in at.error]
+    # Every * escaped: Markdown shows '2*3' and the allowed range as typed, no italics.
+    assert any("`a_star`" in e and "2\\*3" in e for e in errors), errors
+    assert all("*" not in e.replace("\\*", "") for e in errors), errors
 
 
 def open_page(page: str, params: dict | None = None) -> AppTest:
@@ -313,3 +325,19 @@ def test_streamlit_still_needs_the_direct_link_work_around():
     # No setting turns the legacy mode off (the only one about pages hides their sidebar).
     options = config.get_config_options()
     assert [k for k in options if "page" in k.lower() or "navigation" in k.lower()] == ["client.showSidebarNavigation"]
+
+
+def test_k_plus_button_keeps_planar_lines_apart():
+    at = open_app({"teachers": "planar", "k": "3"})
+    assert at.text_input(key="w_angles").value == "0,60,120"
+    for _ in range(2):  # k 3 -> 5 with the + button: the evenly spaced lines stay evenly spaced
+        at.number_input(key="w_k").increment().run()
+    assert at.text_input(key="w_angles").value == "0,36,72,108,144"
+    assert at.text_input(key="w_a_star").value == "1,-1,1,-1,1"
+    at.text_input(key="w_angles").set_value("0,40,90,130,150").run()  # typed lines are kept
+    at.number_input(key="w_k").increment().run()
+    angles = [float(a) for a in at.text_input(key="w_angles").value.split(",")]
+    assert angles[:5] == [0, 40, 90, 130, 150]
+    gaps = [min(abs(x - y) % 180, 180 - abs(x - y) % 180) for i, x in enumerate(angles) for y in angles[:i]]
+    assert min(gaps) >= 15, angles
+    assert not at.exception

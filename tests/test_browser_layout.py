@@ -10,7 +10,7 @@ screenshots (artifacts/screenshots/layout-*.png) are where those are looked at.
 from __future__ import annotations
 
 import pytest
-from browser_support import SCREENSHOT_DIR, open_page
+from browser_support import open_page, save_screenshot
 
 from featviz import figures as F
 from featviz.config import Config
@@ -74,8 +74,7 @@ def test_figure_text_neither_overlaps_nor_is_clipped(browser, figures_html, name
         page.wait_for_selector(".slider-container", timeout=60_000)
         page.wait_for_function("document.querySelectorAll('.legendtext').length > 0", timeout=30_000)
         boxes = page.evaluate(_TEXT_BOXES)
-        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT_DIR / f"layout-{name}-{screen}.png"), full_page=True)
+        save_screenshot(page, f"layout-{name}-{screen}")
     finally:
         page.context.close()
     fig, texts = boxes["fig"], boxes["texts"]

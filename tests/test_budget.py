@@ -29,3 +29,19 @@ def test_likely_slow_means_heavy_or_the_first_torch_import(monkeypatch):
     monkeypatch.delitem(sys.modules, "torch", raising=False)  # as in a fresh server process
     assert likely_slow(Config(data="samples", m=8, epochs=1, steps=10))  # needs torch, not imported
     assert not likely_slow(Config())  # small population runs never import torch
+
+
+def test_budget_messages_are_markdown_safe(monkeypatch):
+    """Shown with st.error: no character Markdown would read as emphasis, a link or maths."""
+    cfg = Config()
+    monkeypatch.setenv("FEATVIZ_MAX_WORK", "1")
+    with pytest.raises(BudgetError) as work:
+        check_budget(cfg)
+    monkeypatch.setenv("FEATVIZ_MAX_WORK", "1e30")
+    monkeypatch.setenv("FEATVIZ_MAX_SNAPSHOT_FLOATS", "1")
+    with pytest.raises(BudgetError) as floats:
+        check_budget(cfg)
+    for e in (work, floats):
+        text = str(e.value)
+        assert not set(text) & set("*_[]<>$`"), text
+    assert "m·(m+k)·d·epochs·steps" in str(work.value)

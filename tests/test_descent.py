@@ -1,4 +1,4 @@
-"""Descent targets (Picture 1 of the paper) against values worked out by hand."""
+"""Descent targets (the descent-direction picture) against values worked out by hand."""
 
 import dataclasses
 import math

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 import pytest
-from figures_support import SHAPES, _animated, _by_name, _finite_json, _xy_range
+from figures_support import SHAPES, SMALL, _animated, _by_name, _finite_json, _xy_range
 
 from featviz import figures as F
 from featviz.config import Config
@@ -297,3 +297,19 @@ def test_preview_has_the_animations_grid_titles_and_height_and_no_data(name, fig
     assert _panels(prev) == _panels(fig)
     assert all(len(t.x) == 0 for t in prev.data) and len(prev.frames) == 0 and not prev.layout.sliders
     assert "scene" not in prev.to_plotly_json()["layout"]  # flat: no 3-D set-up in the browser
+
+
+def test_lam_curve_explains_its_stage_1_dip(runs):
+    """algo=paper: λ's stage-1 point is 1/η = init/η₁ (0.0033 by default), and its hover says so."""
+    from featviz.metrics import how_to_read_markdown
+    from featviz.run import STAGE_1
+
+    paper = train(SMALL.replace(algo="paper"))
+    (i,) = np.flatnonzero(paper.stage == STAGE_1)
+    assert paper.lam[i] == pytest.approx(paper.config.init / paper.config.eta1)
+    (lam,) = [t for t in F.animation_figure(paper).data if t.name == "λ (right)"]
+    assert "1/η = init/η₁" in lam.text[i] and "%{text}" in lam.hovertemplate
+    assert not any(lam.text[j] for j in range(paper.n_frames) if j != i)
+    (gd_lam,) = [t for t in F.animation_figure(runs["orthonormal3"]).data if t.name == "λ (right)"]
+    assert gd_lam.text is None
+    assert "1/η = init/η₁" in how_to_read_markdown()

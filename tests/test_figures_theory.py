@@ -96,3 +96,11 @@ def test_descent_targets_legend_entry_is_neutral_and_the_targets_keep_teacher_co
     assert len(drawn) == 1 and len(legend) == 1
     assert legend[0].marker.color == F.FATE_COLORS[ALIGNED] and tuple(legend[0].x) == (None,)
     assert set(drawn[0].marker.color) <= set(F.TEACHER_COLORS) and len(drawn[0].x) > 0
+
+
+def test_descent_figure_names_the_picture_by_what_it_shows(runs):
+    """'The descent-direction picture', not a picture number the reader cannot look up."""
+    run = runs["planar2"]
+    fig = F.descent_figure(run, run.n_frames // 2)
+    assert "Picture 1" not in fig.to_json() and "Picture 1" not in F.descent_figure.__doc__
+    assert "descent-direction picture" in F.descent_figure.__doc__

@@ -126,3 +126,12 @@ def test_unfittable_mse_matches_the_closed_form_for_orthonormal_teachers():
     tw = np.eye(5)[:3]
     ta = np.array([1.0, -1.0, 1.0])
     assert unfittable_mse(tw, ta) == pytest.approx(3 * (0.25 - 1 / (2 * np.pi)), rel=1e-12)
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda les: les.slug)
+def test_lesson_texts_write_maths_as_the_theory_page_does(lesson):
+    """Unicode maths (|aⱼ|‖wⱼ‖, ℓ₁, α + β·x), never code-like spellings; the check reads as a sentence."""
+    for text in (lesson.title, lesson.explanation, lesson.expect, lesson.criterion):
+        for raw in ("_j", "_i", "_W", "l1 ", "alpha", "beta", "||"):
+            assert raw not in text, (raw, text)
+    assert lesson.criterion[0].isupper(), lesson.criterion  # shown after "Check."

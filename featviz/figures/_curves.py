@@ -11,6 +11,7 @@ from featviz.figures._data import MASS_FLOOR, _f32, _finite, _step_x, _sub
 from featviz.figures._layout import _lin_range, _line, _log_axis, _log_range, _x_axis
 from featviz.figures._style import CURSOR, FATE_COLORS, FATE_DASH, GUIDE, INK, OUTLINE, SECONDARY, teacher_color
 from featviz.metrics import ALIGNED, DEAD, FATE_NAMES, UNDECIDED
+from featviz.run import STAGE_1
 
 _HOVER_STEP = "step %{customdata:,}"
 
@@ -135,6 +136,9 @@ def _add_mse_lam(
     ):
         hover = _HOVER_STEP + f"<br>{label} " + "%{y:.3g}<extra></extra>"
         trace = _line(x, y, **style, customdata=cd, name=name, legendgroup=group, hovertemplate=hover)
+        notes = _lam_notes(run) if secondary else None
+        if notes is not None:  # the stage-1 point says why λ dips there
+            trace.update(text=notes, hovertemplate=hover.replace("<extra>", "%{text}<extra>"))
         fig.add_trace(trace.update(showlegend=showlegend), row=r, col=c, secondary_y=secondary)
     mse_range = _log_range(float(mse.min()), float(mse.max()), pad=0.3)
     if lam_log:
@@ -149,6 +153,20 @@ def _add_mse_lam(
         lam_axis = dict(type="linear", range=lam_range, autorange=False, nticks=3)
     fig.update_yaxes(lam_axis, title_text="λ" if ytitles else None, showgrid=False, secondary_y=True, row=r, col=c)
     return mse_range, lam_range, lam_log
+
+
+LAM_STAGE1_NOTE = "stage 1: weight decay 1/η = init/η₁, so the one large step is W ← −η·∂L/∂W"
+
+
+def _lam_notes(run) -> list[str] | None:
+    """Hover notes of the λ curve: why its stage-1 point (algo=paper) is not the λ setting; None without stage 1."""
+    at = np.flatnonzero(run.stage == STAGE_1)
+    if not at.size:
+        return None
+    notes = [""] * run.n_frames
+    for i in at:
+        notes[i] = f"<br>{LAM_STAGE1_NOTE}"
+    return notes
 
 
 def _add_captured(fig: go.Figure, run, r: int, c: int, *, ytitle: bool = True) -> list[float]:

@@ -1,15 +1,14 @@
-"""Two runs side by side under one slider, with the same axis ranges on both sides."""
+"""Two runs side by side under one slider: the Playground's panels for A and B, the same axes on both sides."""
 
 from __future__ import annotations
 
-import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from featviz.figures._controls import PLAY_HINT, _controls, _nearest_frame
-from featviz.figures._curves import _dots, _mse_shown
-from featviz.figures._data import _f32, _finite, _step_x
-from featviz.figures._layout import _below_plots, _finish, _line, _log_axis, _log_range, _warning, _x_axis
+from featviz.figures._controls import PLAY_HINT, _controls, _nearest_frame, _tick_annotations, tick_labels
+from featviz.figures._curves import _CURVE_MARKER_CELLS, _add_curves, _curve_markers, _Curves, _lam_shown
+from featviz.figures._data import _config_text, _finite, _slider_marks
+from featviz.figures._layout import _finish, _lin_range, _log_axis, _warning, _x_axis
 from featviz.figures._neurons import (
     _add_angle_guides,
     _angle_trace,
@@ -22,7 +21,49 @@ from featviz.figures._neurons import (
     _style_view,
     _teacher_traces,
 )
-from featviz.figures._style import COMPARE_COLORS
+from featviz.figures._style import INK
+
+# The figure in pixels, top to bottom, as in the animation: the title, the frame lines and the
+# slider, then A's and B's neuron views side by side (when their spans have the same dimension),
+# then A's and B's angle-vs-mass views with the fates of both, then the curves of both runs (A
+# solid, B dashed), then the legend. Heights are fixed in pixels, widths are fractions checked
+# from 900 px up.
+_TOP = 220
+_SLIDER_TOP = 90
+_BUTTONS_TOP = 132
+_ROW_GAP = 110  # above each row: the row above's axis titles, then this row's panel titles
+_SIDE = 210  # the angle-vs-mass and fate row
+_CURVES = 190
+_BOTTOM = 230  # step axis titles and the legend (A/B line styles, teachers, fates, masses)
+_LEGEND_PX = 55
+_MARGIN = dict(l=70, r=50)
+HERO_PX = 420
+_HERO_X = ((0.04, 0.46), (0.58, 1.0))  # inset: a 3-D scene draws its z labels left of its domain
+_COL_X = ((0.0, 0.26), (0.37, 0.63), (0.74, 1.0))
+RUN_DASH = ("solid", "dash")  # A, B: every curve of run A is solid, of run B dashed
+
+
+def hero_px(width_hint: int | None) -> int:
+    """Height of each neuron view for a figure about width_hint px wide (None: HERO_PX)."""
+    if width_hint is None:
+        return HERO_PX
+    return int(min(max(0.4 * width_hint, 340), 560))
+
+
+def _tag(label: str) -> str:
+    """'A: λ = 0' -> 'A': the short name of a run in the slider's lines and the title."""
+    return label.split(":", 1)[0].strip() or label
+
+
+def _geometry(hero: int | None) -> dict:
+    """Paper y domains of the rows (hero None: no neuron-view row) and the px -> paper y map."""
+    rows = ([("hero", hero)] if hero else []) + [("side", _SIDE), ("curves", _CURVES)]
+    plot = sum(h for _, h in rows) + _ROW_GAP * (len(rows) - 1)
+    out, top = {}, 0.0
+    for name, h in rows:
+        out[name] = [1 - (top + h) / plot, 1 - top / plot]
+        top += h + _ROW_GAP
+    return out | dict(plot=plot, height=_TOP + plot + _BOTTOM, paper_y=lambda px: 1 + (_TOP - px) / plot)
 
 
 def compare_figure(
@@ -32,20 +73,27 @@ def compare_figure(
     labels: tuple[str, str] = ("A", "B"),
     title: str | None = None,
     height: int | None = None,
+    width_hint: int | None = None,
 ) -> go.Figure:
     """Two runs side by side under one slider, with the same axis ranges on both sides.
 
-    Rows: the projections on the teacher span (only when both spans have the same dimension),
-    the angle-vs-mass views, and both mse curves on one panel. Slider position s of
-    N = max(T_a, T_b) maps to each run's nearest frame round(s / (N - 1) * (T - 1)).
+    The Playground's panels for both runs: A's and B's neurons projected on the teacher span (only
+    when both spans have the same dimension), A's and B's angle-vs-mass views, then one panel each
+    for the neurons by fate, mse with λ (right axis), captured mass per teacher and total and far
+    mass against Σ|a*ᵢ|, with run A solid and run B dashed. Opens on the last frame of both; Play
+    replays. Slider position s of N = max(T_a, T_b) maps to each run's nearest frame
+    round(s / (N - 1) * (T - 1)). width_hint: the width in px the page gives the figure, if known.
     """
     runs = (run_a, run_b)
+    tags = tuple(_tag(lab) for lab in labels)
     ref = max(_mass_ref(_finite(r.metrics.mass, lo=0.0)) for r in runs)
     views = [_neuron_view(r, mass_ref=ref) for r in runs]
     same = runs[0].basis.shape[0] == runs[1].basis.shape[0]  # projections only when comparable
     three_d = same and views[0].ndim == 3
-    fig = _grid(views, labels, same=same, three_d=three_d)
-    arow, mrow = (2, 3) if same else (1, 2)
+    g = _geometry(hero_px(width_hint) if same else None)
+    fig = _grid(views, labels, tags, g, same=same, three_d=three_d)
+    side, crow = (2, 3) if same else (1, 2)
+    cells = {"counts": (side, 3), "mse": (crow, 1), "captured": (crow, 2), "mass": (crow, 3)}
     extent = max(v.extent for v in views)
     mass_range = _mass_range(*views)
     if same:
@@ -53,51 +101,73 @@ def compare_figure(
             for t in _teacher_traces(r, v, extent, showlegend=col == 1):
                 fig.add_trace(t, row=1, col=col)
     for col, r in zip((1, 2), runs, strict=True):
-        _add_angle_guides(fig, arow, col, mass_range, showlegend=col == 1, dead_floor=r.metrics.dead_floor)
+        _add_angle_guides(fig, side, col, mass_range, showlegend=col == 1, dead_floor=r.metrics.dead_floor)
+    curs = []
+    for n, (r, tag, dash) in enumerate(zip(runs, tags, RUN_DASH, strict=True)):
+        start = len(fig.data)
+        curs.append(_add_curves(fig, r, cells, showlegend=n == 0, ytitles=False))
+        _mark_run(fig.data[start:], tag, dash)
+    cur = _shared_axes(fig, runs, curs, cells)
+    for lab, dash in zip(labels, RUN_DASH, strict=True):  # the key to the line styles
+        key = go.Scatter(x=[None], y=[None], mode="lines", line=dict(color=INK, width=2, dash=dash))
+        fig.add_trace(key.update(name=f"{lab} ({'solid' if dash == 'solid' else 'dashed'})"), row=crow, col=1)
     for t in _fate_legend_traces():
-        fig.add_trace(t, row=arow, col=1)
-    mse = [_mse_shown(r) for r in runs]
-    _add_mse(fig, runs, mse, labels, mrow)
+        fig.add_trace(t, row=side, col=1)
 
     N = max(r.n_frames for r in runs)
     idx = [[_nearest_frame(s, N, r.n_frames) for s in range(N)] for r in runs]
+    places = ([(1, 1, False), (1, 2, False)] if same else []) + [(side, 1, False), (side, 2, False)]
+    for _ in runs:
+        places += [(*cells[c], sec) for c, sec in _CURVE_MARKER_CELLS]
 
     def animated(s: int, full: bool) -> list:
         out = [_neuron_trace(v, ii[s], full=full) for v, ii in zip(views, idx, strict=True)] if same else []
         out += [_angle_trace(v, ii[s], full=full) for v, ii in zip(views, idx, strict=True)]
-        for r, m, ii, color in zip(runs, mse, idx, COMPARE_COLORS, strict=True):
-            out.append(_dots(float(_step_x(r.step[ii[s]])), [m[ii[s]]], [color], full=full))
+        for r, ii, dash in zip(runs, idx, RUN_DASH, strict=True):
+            marks = _curve_markers(r, cur, ii[s], full=full)
+            if full and dash != "solid":  # B's current-step line dashed too
+                for m in marks:
+                    if m.get("mode") == "lines":
+                        m["line"] = m["line"] | dict(dash=dash)
+            out += marks
         return out
 
     first = len(fig.data)
-    cells = ([(1, 1), (1, 2)] if same else []) + [(arow, 1), (arow, 2), (mrow, 1), (mrow, 1)]
-    for tr, (r_, c_) in zip(animated(N - 1, True), cells, strict=True):  # opens on the last frame
-        fig.add_trace(tr, row=r_, col=c_)
+    for tr, (r_, c_, sec) in zip(animated(N - 1, True), places, strict=True):  # opens on the last frame
+        fig.add_trace(tr, row=r_, col=c_, secondary_y=sec)
     anim = list(range(first, len(fig.data)))
     if same:
         for col, v in enumerate(views, start=1):
-            _style_view(fig, v, 1, col, extent, eye=1.75)  # far enough that a narrow scene keeps its tick labels
+            _style_view(fig, v, 1, col, extent, eye=1.9)  # a half-width scene keeps its z tick labels whole
     for col in (1, 2):
-        _style_angle(fig, arow, col, mass_range, ytitle=col == 1)
+        _style_angle(fig, side, col, mass_range, ytitle=col == 1)
 
     fig.frames = [dict(name=str(s), traces=anim, data=animated(s, False)) for s in range(N)]
-    H, top, bottom = height or ((1200 if three_d else 1050) if same else 760), 140, 200
-    slider_text = [_slider_text(runs, labels, [ii[s] for ii in idx]) for s in range(N)]
-    menus, sliders = _controls(slider_text, redraw=three_d, y=_below_plots(H, top, bottom, 62))
+    slider_text = [_slider_text(runs, tags, [ii[s] for ii in idx]) for s in range(N)]
+    menus, sliders = _controls(
+        slider_text, redraw=three_d, y=g["paper_y"](_BUTTONS_TOP), slider_y=g["paper_y"](_SLIDER_TOP)
+    )
+    longer = runs[int(runs[1].n_frames > runs[0].n_frames)]
+    ticks = _tick_annotations(tick_labels(_slider_marks(longer), N), N, y=g["paper_y"](_SLIDER_TOP), yshift=-80)
+    shared = _config_text(run_a.config) if run_a.config == run_b.config else "A solid, B dashed"
     _finish(
         fig,
-        title=title or f"Compare {labels[0]} and {labels[1]}",
-        subtitle=PLAY_HINT,
-        height=H,
-        top=top,
-        bottom=bottom,
-        legend_px=150,
+        title=title or _compare_title(runs, tags),
+        subtitle=f"{shared} · {PLAY_HINT}",
+        height=height or g["height"],
+        top=_TOP,
+        bottom=_BOTTOM,
+        margin=_MARGIN,
+        legend_px=_LEGEND_PX,
+        legend=dict(xanchor="left"),
         updatemenus=menus,
         sliders=sliders,
         hovermode="closest",
     )
+    for a in ticks:
+        fig.add_annotation(a)
     for n, r in enumerate(r for r in runs if r.status == "diverged"):
-        _warning(fig, f"{labels[runs.index(r)]}: {r.message}", y=1.02 + 0.03 * n)
+        _warning(fig, f"{tags[runs.index(r)]}: {r.message}", y=g["paper_y"](_SLIDER_TOP - 4 - 18 * n), align="left")
     return fig
 
 
@@ -117,48 +187,96 @@ def compare_labels(cfg_a, cfg_b) -> tuple[str, str]:
     return side("A", ma, "B"), side("B", mb, "A")
 
 
-def _grid(views: list, labels: tuple[str, str], *, same: bool, three_d: bool) -> go.Figure:
-    """Rows: both projections (when `same`), both angle-vs-mass views, one mse panel across."""
-    la, lb = labels
-    vt = "scene" if three_d else "xy"
-    specs = ([[{"type": vt}, {"type": vt}]] if same else []) + [[{}, {}], [{"colspan": 2}, None]]
-    titles = ([f"{la}: {views[0].subplot_title}", f"{lb}: {views[1].subplot_title}"] if same else []) + [
-        f"{la}: angle vs mass",
-        f"{lb}: angle vs mass",
-        "mse of both runs",
-    ]
-    return make_subplots(
-        rows=3 if same else 2,
-        cols=2,
-        specs=specs,
-        subplot_titles=titles,
-        row_heights=[0.56, 0.24, 0.2] if same else [0.55, 0.45],
-        vertical_spacing=0.11 if same else 0.2,
-        horizontal_spacing=0.1,
+def _compare_title(runs, tags: tuple[str, ...]) -> str:
+    """'A: 27 of 30 aligned · B: 28 of 30 aligned, 2 vanished': what the last frames show."""
+
+    def one(r, tag: str) -> str:
+        al, dead, _ = (int(x) for x in r.metrics.counts[-1])
+        return f"{tag}: {al} of {r.config.m} aligned" + (f", {dead} vanished" if dead else "")
+
+    return " · ".join(one(r, t) for r, t in zip(runs, tags, strict=True))
+
+
+def _mark_run(traces, tag: str, dash: str) -> None:
+    """A run's training curves (the traces with steps as customdata): its line style, its name in hovers."""
+    for t in traces:
+        if t.customdata is None:  # reference lines (a*ᵢ, Σ|a*ᵢ|) keep their own style
+            continue
+        t.line.dash = dash
+        t.hovertemplate = f"{tag}: " + t.hovertemplate
+        if dash != "solid":
+            t.name = f"{tag}: {t.name}"
+
+
+def _shared_axes(fig: go.Figure, runs, curs: list[_Curves], cells: dict) -> _Curves:
+    """One y range per curve panel covering both runs, and a step axis as long as the longer run."""
+
+    def union(rs: list[list[float]]) -> list[float]:
+        return [min(r[0] for r in rs), max(r[1] for r in rs)]
+
+    lam_log = all(c.lam_log for c in curs)
+    if lam_log:
+        lam_range = union([c.lam_range for c in curs])
+        lam_axis = _log_axis(lam_range, max_labels=3)
+    else:
+        lam_range = _lin_range(0.0, max(float(_lam_shown(r)[0].max()) for r in runs) or 1.0)
+        lam_axis = dict(type="linear", range=lam_range, autorange=False, nticks=3)
+    cur = _Curves(
+        mse_range=union([c.mse_range for c in curs]),
+        lam_range=lam_range,
+        lam_log=lam_log,
+        cap_range=union([c.cap_range for c in curs]),
+        count_range=union([c.count_range for c in curs]),
+        mass_range=union([c.mass_range for c in curs]),
     )
+    steps = [int(r.step[-1]) for r in runs]
+    for cell in cells.values():
+        _x_axis(fig, steps, *cell)
+    fig.update_yaxes(_log_axis(cur.mse_range, max_labels=4), row=cells["mse"][0], col=cells["mse"][1])
+    fig.update_yaxes(lam_axis, secondary_y=True, row=cells["mse"][0], col=cells["mse"][1])
+    fig.update_yaxes(range=cur.cap_range, row=cells["captured"][0], col=cells["captured"][1])
+    fig.update_yaxes(range=cur.count_range, row=cells["counts"][0], col=cells["counts"][1])
+    fig.update_yaxes(_log_axis(cur.mass_range, max_labels=4), row=cells["mass"][0], col=cells["mass"][1])
+    return cur
 
 
-def _add_mse(fig: go.Figure, runs, mse: list[np.ndarray], labels: tuple[str, str], row: int) -> None:
-    """Both runs' mse on one log panel (A solid, B dashed), over the longer run's steps."""
-    for r, m, lab, color, dash in zip(runs, mse, labels, COMPARE_COLORS, ("solid", "dash"), strict=True):
-        hover = f"{lab}: " + "step %{customdata:,}, mse %{y:.3g}<extra></extra>"
-        x = _f32(_step_x(r.step))
-        trace = _line(x, m, color=color, width=2, dash=dash, customdata=r.step.astype(np.int64), hovertemplate=hover)
-        fig.add_trace(trace.update(name=f"{lab}: mse"), row=row, col=1)
-    all_mse = np.concatenate(mse)
-    mse_range = _log_range(float(all_mse.min()), float(all_mse.max()), pad=0.3)
-    _x_axis(fig, [int(r.step[-1]) for r in runs], row, 1)
-    fig.update_yaxes(_log_axis(mse_range, max_labels=4), title_text="mse", row=row, col=1)
+def _grid(views: list, labels, tags, g: dict, *, same: bool, three_d: bool) -> go.Figure:
+    """The panels: both neuron views (when `same`), both angle views and the fates, three curve panels."""
+    vt = "scene" if three_d else "xy"
+    xy, curve_specs = {"type": "xy"}, [{"type": "xy", "secondary_y": True}, {"type": "xy"}, {"type": "xy"}]
+    specs = ([[{"type": vt}, {"type": vt}, None]] if same else []) + [[xy, xy, xy], curve_specs]
+    titles = ([f"{lab} · neurons" for lab in labels] if same else []) + [
+        f"{tags[0]}: angle to nearest line vs mass",
+        f"{tags[1]}: angle to nearest line vs mass",
+        "neurons by fate",
+        "mse (λ thin, right axis)",
+        "captured mass (a*ᵢ thin)",
+        "total and far mass vs Σ|a*ᵢ|",
+    ]
+    fig = make_subplots(rows=len(specs), cols=3, specs=specs, subplot_titles=titles)
+    cells = [((1, c + 1), x, g["hero"]) for c, x in enumerate(_HERO_X)] if same else []
+    side, crow = (2, 3) if same else (1, 2)
+    cells += [((side, c + 1), x, g["side"]) for c, x in enumerate(_COL_X)]
+    cells += [((crow, c + 1), x, g["curves"]) for c, x in enumerate(_COL_X)]
+    for ((row, col), x, y), note in zip(cells, fig.layout.annotations, strict=True):
+        sp = fig.get_subplot(row, col)
+        if isinstance(sp, go.layout.Scene):
+            sp.domain = dict(x=x, y=y)
+        else:
+            sp.xaxis.domain, sp.yaxis.domain = x, y
+        note.update(x=(x[0] + x[1]) / 2, y=y[1], yanchor="bottom", yshift=4)
+    fig.get_subplot(crow, 1, secondary_y=True).yaxis.domain = g["curves"]  # the mse panel's λ axis
+    return fig
 
 
-def _slider_text(runs, labels: tuple[str, str], frames: list[int]) -> str:
+def _slider_text(runs, tags: tuple[str, ...], frames: list[int]) -> str:
     """Both runs' frames in two compact lines above the slider."""
 
-    def one(r, lab, i):
-        al, dead, und = (int(x) for x in r.metrics.counts[i])
+    def one(r, tag, i):
+        al, dead, _ = (int(x) for x in r.metrics.counts[i])
         return (
-            f"{lab}: frame {i + 1}/{r.n_frames} · step {int(r.step[i]):,} · {r.stage_name(i)} — "
-            f"{al}/{r.config.m} aligned, {dead} dead, {und} undecided, mse {r.mse[i]:.2g}"
+            f"{tag} · frame {i + 1}/{r.n_frames} · step {int(r.step[i]):,} · {r.stage_name(i)} — "
+            f"{al}/{r.config.m} aligned, {dead} dead, mse {r.mse[i]:.2g}"
         )
 
-    return "<br>".join(one(r, lab, i) for r, lab, i in zip(runs, labels, frames, strict=True))
+    return "<br>".join(one(r, tag, i) for r, tag, i in zip(runs, tags, frames, strict=True))

@@ -30,7 +30,7 @@ def descent_figure(
     title: str | None = None,
     height: int | None = None,
 ) -> go.Figure:
-    """Picture 1 of the paper (PAPER.md section 4): where each neuron is heading at snapshot i.
+    """The descent-direction picture (PAPER.md section 4): where each neuron is heading at snapshot i.
 
     The neighbourhood T_t of teacher t is taken to be the neurons whose nearest teacher line
     is t and within radius_deg (30°) of it. At balance a neuron in T_t moves toward

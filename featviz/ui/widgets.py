@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import streamlit as st
 
 from featviz.config import GROUPS, PARAMS, Config, ConfigError, Param, encode_value, rejected
+from featviz.ui.text import md
 
 
 def _wkey(name: str, prefix: str = "w_") -> str:
@@ -28,15 +29,21 @@ def _fill_widgets(cfg: Config, prefix: str) -> None:
 
 
 def _on_k_change(prefix: str) -> None:
-    """Resize the per-teacher lists (a*, the planar angles) to k, keeping the values already typed."""
+    """Resize the per-teacher lists (a*, the planar angles) to k (Param.follow_k): typed values kept."""
     k = st.session_state[_wkey("k", prefix)]
     for p in PARAMS.values():
         if p.per_teacher is None:
             continue
         key = _wkey(p.name, prefix)
         parts = [t for t in str(st.session_state.get(key, "")).split(",") if t.strip()]
-        if len(parts) != k:
+        if len(parts) == k:
+            continue
+        try:
+            values = tuple(float(t) for t in parts)
+        except ValueError:  # text that is no list of numbers: left for validation to name, resized as text
             st.session_state[key] = ",".join(parts[:k] + [f"{x:g}" for x in p.per_teacher(k)[len(parts) : k]])
+            continue
+        st.session_state[key] = encode_value(p.follow_k(values, k))
 
 
 def widget_values(prefix: str = "w_") -> dict:
@@ -104,7 +111,11 @@ def config_widgets(container, cfg: Config, prefix: str = "w_", names=None, *, gr
 def config_from_widgets(
     fallback: Config, prefix: str = "w_", names=None, *, outcome: str = "the last valid configuration is still shown"
 ) -> tuple[Config | None, str]:
-    """(config, '') from the widgets (all, or only `names` over `fallback`), or (None, message)."""
+    """(config, '') from the widgets (all, or only `names` over `fallback`), or (None, message).
+
+    The message is Markdown-safe (st.error renders Markdown): a typed '2*3' or the allowed range's
+    '|a*_i|' shows literally.
+    """
     values = widget_values(prefix)
     mapping = fallback.to_mapping()
     for name in PARAMS if names is None else names:
@@ -114,4 +125,4 @@ def config_from_widgets(
     try:
         return Config.from_mapping(mapping), ""
     except ConfigError as e:
-        return None, rejected(e, outcome)
+        return None, md(rejected(e, outcome))
