@@ -66,6 +66,7 @@ if n_shown < run.n_frames:
 link = ui.link_for(cfg.to_mapping())
 st.markdown("**Copy link** · reproduces exactly this configuration and run:")
 st.code(link, language=None, wrap_lines=True)
+st.page_link("pages/sweep.py", label="Sweep this config", icon=":material/grid_on:", query_params=cfg.to_mapping())
 c2, c3, _ = st.columns([1, 1, 2])
 with c2:
     st.download_button(
