@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from featviz.figures._layout import _finish, _log_axis, _log_range
-from featviz.figures._style import GUIDE, INK, SEQUENTIAL, SUBTITLE_SIZE, WARNING
+from featviz.figures._style import GUIDE, INK, INVISIBLE, SEQUENTIAL, SUBTITLE_SIZE, WARNING
 
 # What each outcome is called on an axis or a colour bar (featviz.sweep.OUTCOMES says more).
 OUTCOME_LABELS: dict[str, str] = {
@@ -28,6 +28,18 @@ OUTCOME_LABELS: dict[str, str] = {
 # Outcomes whose positive values may span decades: log axes (and a log colour bar) when they do.
 LOG_OUTCOMES = ("mse", "mse_per_lam2", "captured_error", "far_mass")
 LOG_SPAN = 30.0  # max/min ratio from which a positive outcome is drawn on a log scale
+LOG_COLOR_DECADES = 3  # a log colour bar spans at most this many decades below the largest value
+# The line plots' panel titles: short enough for four panels side by side.
+PANEL_TITLES: dict[str, str] = {
+    "aligned_mass": "mass within 5° of a teacher",
+    "mse": "final mse",
+    "mse_per_lam2": "final mse / λ²",
+    "max_live_angle_deg": "largest live angle (°)",
+    "dead": "dead neurons",
+    "captured_error": "worst captured-mass error",
+    "far_mass": "far mass",
+    "diverged": "diverged at step",
+}
 
 
 @dataclass(frozen=True)
@@ -96,9 +108,12 @@ def sweep_heatmap(sm: SweepMap, outcome: str, *, title: str = "", height: int = 
     shown = np.log10(z) if log else z
     colorbar = dict(title=dict(text=OUTCOME_LABELS[outcome], side="right"), thickness=18, len=0.9)
     if log:
-        lo, hi = math.floor(np.nanmin(shown)), math.ceil(np.nanmax(shown))
+        # One tiny value (an exact recovery, 1e-11) must not wash out the rest: clip the scale.
+        zmin = max(float(np.nanmin(shown)), float(np.nanmax(shown)) - LOG_COLOR_DECADES)
+        lo, hi = math.ceil(zmin), math.floor(float(np.nanmax(shown)))
         ticks = list(range(lo, hi + 1, max(1, math.ceil((hi - lo) / 8))))
-        colorbar |= dict(tickvals=ticks, ticktext=[f"1e{t}" for t in ticks])
+        if ticks:
+            colorbar |= dict(tickvals=ticks, ticktext=[f"1e{t}" for t in ticks])
     if outcome == "diverged":
         colorbar |= dict(tickvals=[0, 1], ticktext=["no", "yes"])
     xl, yl = [value_text(v) for v in xv], [value_text(v) for v in yv]
@@ -112,11 +127,25 @@ def sweep_heatmap(sm: SweepMap, outcome: str, *, title: str = "", height: int = 
             texttemplate="%{text}",
             customdata=index.T,
             colorscale=SEQUENTIAL,
-            zmin=0 if outcome in ("aligned_mass", "diverged") else None,
+            zmin=0 if outcome in ("aligned_mass", "diverged") else (zmin if log else None),
             zmax=1 if outcome in ("aligned_mass", "diverged") else None,
             colorbar=colorbar,
             xgap=2,
             ygap=2,
+            hoverinfo="skip",
+        )
+    )
+    # Plotly reports no click on a heatmap to Streamlit: an invisible marker on each cell takes it.
+    xs, ys = np.meshgrid(np.arange(len(xv)), np.arange(len(yv)), indexing="ij")
+    fig.add_trace(
+        go.Scatter(
+            x=[xl[i] for i in xs.ravel()],
+            y=[yl[j] for j in ys.ravel()],
+            mode="markers",
+            marker=dict(symbol="square", size=min(60, (height - 170) / len(yv) * 0.9), color=INVISIBLE),
+            customdata=np.arange(z.size),
+            text=_cell_texts(sm, outcome).ravel(),
+            showlegend=False,
             hovertemplate=f"{xn}=%{{x}}<br>{yn}=%{{y}}<br>{OUTCOME_LABELS[outcome]}: %{{text}}"
             "<br>click: open in the Playground<extra></extra>",
         )
@@ -137,7 +166,7 @@ def sweep_heatmap(sm: SweepMap, outcome: str, *, title: str = "", height: int = 
 PANEL_ORDER = tuple(OUTCOME_LABELS)
 
 
-def sweep_lines(sm: SweepMap, *, title: str = "", height: int = 640) -> go.Figure:
+def sweep_lines(sm: SweepMap, *, title: str = "", height: int = 700) -> go.Figure:
     """One parameter: a line plot per outcome, log axes where the values span decades; the mse
     panel, when log–log, gives its fitted slope (2 where the final mse grows as λ²)."""
     (xn,), (xv,) = sm.names, sm.values
@@ -145,11 +174,8 @@ def sweep_lines(sm: SweepMap, *, title: str = "", height: int = 640) -> go.Figur
     logx = bool((x > 0).all()) and x.max() / x.min() >= 10
     slope = loglog_slope(x, sm.outcomes["mse"]) if logx and _log_fits(sm.outcomes["mse"]) else float("nan")
     names = list(PANEL_ORDER)
-    titles = [
-        OUTCOME_LABELS[n] + (f" · log–log slope {slope:.2f}" if n == "mse" and slope == slope else "") for n in names
-    ]
-    titles[names.index("diverged")] = "diverged at step (none: empty)"
-    fig = make_subplots(rows=2, cols=4, subplot_titles=titles, horizontal_spacing=0.07, vertical_spacing=0.2)
+    titles = [PANEL_TITLES[n] + (f" · slope {slope:.2f}" if n == "mse" and slope == slope else "") for n in names]
+    fig = make_subplots(rows=2, cols=4, subplot_titles=titles, horizontal_spacing=0.08, vertical_spacing=0.22)
     for i, name in enumerate(names):
         row, col = i // 4 + 1, i % 4 + 1
         y = sm.outcomes[name]
@@ -176,7 +202,14 @@ def sweep_lines(sm: SweepMap, *, title: str = "", height: int = 640) -> go.Figur
             c = np.polyfit(np.log(x[ok]), np.log(y[ok]), 1)
             fit = np.exp(np.polyval(c, np.log(x)))
             fig.add_trace(
-                go.Scatter(x=x, y=fit, mode="lines", line=dict(color=GUIDE, dash="dot", width=2), hoverinfo="skip"),
+                go.Scatter(
+                    x=x,
+                    y=fit,
+                    mode="lines",
+                    line=dict(color=GUIDE, dash="dot", width=2),
+                    hoverinfo="skip",
+                    showlegend=False,
+                ),
                 row=row,
                 col=col,
             )
@@ -193,7 +226,7 @@ def sweep_lines(sm: SweepMap, *, title: str = "", height: int = 640) -> go.Figur
         title=title or f"Outcomes over {xn}",
         subtitle=f"{x.size} runs · click a point to open its run in the Playground",
         height=height,
-        top=110,
+        top=140,
         bottom=70,
     )
 
