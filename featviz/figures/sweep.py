@@ -128,7 +128,7 @@ def sweep_heatmap(sm: SweepMap, outcome: str, *, title: str = "", height: int = 
             customdata=index.T,
             colorscale=SEQUENTIAL,
             zmin=0 if outcome in ("aligned_mass", "diverged") else (zmin if log else None),
-            zmax=1 if outcome in ("aligned_mass", "diverged") else None,
+            zmax=1 if outcome in ("aligned_mass", "diverged") else (float(np.nanmax(shown)) if log else None),
             colorbar=colorbar,
             xgap=2,
             ygap=2,
