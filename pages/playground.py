@@ -69,6 +69,7 @@ ui.fork_expander(run, spec)
 link = ui.link_for(spec.to_mapping())
 st.markdown("**Copy link** · reproduces exactly this configuration and run:")
 st.code(link, language=None, wrap_lines=True)
+st.page_link("pages/sweep.py", label="Sweep this config", icon=":material/grid_on:", query_params=cfg.to_mapping())
 c2, c3, _ = st.columns([1, 1, 2])
 with c2:
     st.download_button(

@@ -23,7 +23,7 @@ from featviz.lessons import LESSONS
 
 pytestmark = pytest.mark.browser
 
-NAV = ["Playground", "Lessons", "Theory", "Compare", "Open a run"]
+NAV = ["Playground", "Lessons", "Theory", "Compare", "Sweep", "Open a run"]
 COMPARE_A = Config(m=40, init=1.0, lam=0.0, epochs=8, steps=500, lr=0.05)  # the Compare page's default A
 
 
@@ -144,7 +144,7 @@ def test_compare_custom_link(app_server, shared_page, screenshot):
 @pytest.mark.browser
 def test_direct_link_on_fresh_server(fresh_server, new_page, screenshot):
     """The server's first page request is a link to a lesson: the frame (navigation, page
-    config) still runs, so the sidebar lists the four pages and the lesson renders."""
+    config) still runs, so the sidebar lists the five pages and the lesson renders."""
     page = new_page(TALL_VIEWPORT)
     page.goto(fresh_server + "/lessons?lesson=lazy")
     wait_for_figure(page)

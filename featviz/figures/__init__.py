@@ -3,7 +3,7 @@
 Every figure uses the ``featviz`` template (``_style``, registered at import). Nothing here imports
 streamlit or torch; a figure is a function of a ``Run`` (numpy arrays and metrics), or of the data
 a domain module computed from it, and keyword-only options. One module per view: ``animation``
-(and its preview), ``curves``, ``certificate``, ``descent``, ``compare``, ``theorem``
+(and its preview), ``curves``, ``certificate``, ``descent``, ``compare``, ``sweep``, ``theorem``
 (the bound on a run, the λ² law, the stage losses); the shared pieces are
 ``_neurons`` (neuron and teacher traces), ``_curves`` (training-curve panels), ``_controls`` (the
 Play/slider builder), ``_layout`` (axes, titles, the one finishing step) and ``_data``.
@@ -19,6 +19,7 @@ from featviz.figures.certificate import CERT_FLOOR, certificate_curves_figure, c
 from featviz.figures.compare import compare_figure, compare_labels
 from featviz.figures.curves import curves_figure
 from featviz.figures.descent import descent_figure, descent_targets_figure
+from featviz.figures.sweep import OUTCOME_LABELS, SweepMap, loglog_slope, sweep_figure
 from featviz.figures.theorem import bound_figure, lam2_figure, stage_loss_figure
 
 __all__ = [
@@ -28,9 +29,11 @@ __all__ = [
     "FATE_SYMBOLS",
     "FRAME_MS",
     "MASS_FLOOR",
+    "OUTCOME_LABELS",
     "PLAY_HINT",
     "TEACHER_COLORS",
     "TEMPLATE",
+    "SweepMap",
     "animation_figure",
     "bound_figure",
     "certificate_curves_figure",
@@ -43,6 +46,8 @@ __all__ = [
     "descent_targets_figure",
     "figure_html",
     "lam2_figure",
+    "loglog_slope",
     "preview_figure",
     "stage_loss_figure",
+    "sweep_figure",
 ]

@@ -41,6 +41,8 @@ FATE_COLORS = {ALIGNED: DARK, DEAD: LIGHT, UNDECIDED: SECONDARY}  # ALIGNED: in 
 FATE_SYMBOLS = {ALIGNED: "circle", DEAD: "x", UNDECIDED: "diamond"}
 FATE_DASH = {ALIGNED: "solid", DEAD: "dot", UNDECIDED: "dash"}
 COMPARE_COLORS = (INK, SECONDARY)  # run A, run B: grey levels, the hues belong to teachers
+# Sweep heatmaps: viridis reads in grey and under the common colour-vision deficiencies.
+SEQUENTIAL = "Viridis"
 
 FONT_FAMILY = "Helvetica Neue, Arial, sans-serif"
 # Sizes read from the back of a room on a projector: nothing under 13 px.

@@ -13,6 +13,7 @@ PAGES = (
     ("pages/lessons.py", "Lessons", ":material/school:"),
     ("pages/theory.py", "Theory", ":material/function:"),
     ("pages/compare.py", "Compare", ":material/compare:"),
+    ("pages/sweep.py", "Sweep", ":material/grid_on:"),
     ("pages/open_run.py", "Open a run", ":material/upload_file:"),
 )
 
