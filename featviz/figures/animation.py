@@ -19,9 +19,9 @@ from featviz.figures._neurons import (
     _style_angle,
     _style_view,
     _teacher_traces,
-    _view_title,
 )
 from featviz.metrics import span_rank
+from featviz.projection import view_title
 
 # The figure in pixels, top to bottom: the title under the modebar, the frame line and the
 # slider, then the neuron view (left, the largest panel) with the angle-vs-mass and fate panels
@@ -89,7 +89,7 @@ def _animation_layout(r: int, *, flat: bool = False, hero: int = HERO_PX) -> tup
             [None, None, {"type": "xy"}],
             [{"type": "xy", "secondary_y": True}, {"type": "xy"}, {"type": "xy"}],
         ],
-        subplot_titles=(_view_title(r), *PANEL_TITLES),
+        subplot_titles=(view_title(r), *PANEL_TITLES),
     )
     g = _geometry(hero)
     cells = [((1, 1), _HERO_X, g["hero"]), ((1, 3), _SIDE_X, g["angle"]), ((2, 3), _SIDE_X, g["fates"])]

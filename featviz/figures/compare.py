@@ -14,7 +14,6 @@ from featviz.figures._neurons import (
     _angle_trace,
     _fate_legend_traces,
     _mass_range,
-    _mass_ref,
     _neuron_trace,
     _neuron_view,
     _style_angle,
@@ -22,6 +21,7 @@ from featviz.figures._neurons import (
     _teacher_traces,
 )
 from featviz.figures._style import INK
+from featviz.projection import mass_ref
 
 # The figure in pixels, top to bottom, as in the animation: the title, the frame lines and the
 # slider, then A's and B's neuron views side by side (when their spans have the same dimension),
@@ -86,7 +86,7 @@ def compare_figure(
     """
     runs = (run_a, run_b)
     tags = tuple(_tag(lab) for lab in labels)
-    ref = max(_mass_ref(_finite(r.metrics.mass, lo=0.0)) for r in runs)
+    ref = max(mass_ref(_finite(r.metrics.mass, lo=0.0)) for r in runs)
     views = [_neuron_view(r, mass_ref=ref) for r in runs]
     same = runs[0].basis.shape[0] == runs[1].basis.shape[0]  # projections only when comparable
     three_d = same and views[0].ndim == 3
