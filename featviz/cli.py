@@ -24,13 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     t = sub.add_parser("train", help="train one configuration and save it as .npz")
-    for name, param in PARAMS.items():
-        default = encode_value(param.default)
-        if param.per_teacher:
-            default += " (for the default k; one per teacher)"
-        t.add_argument(
-            f"--{name}", metavar=name.upper(), help=f"{param.help} Allowed: {param.allowed}. Default: {default}."
-        )
+    _add_config_flags(t)
     t.add_argument("--out", help="where to write the run (.npz); omit to only print the summary")
     t.add_argument("--cache", action="store_true", help="use the disk cache (FEATVIZ_CACHE_DIR)")
     t.add_argument(
@@ -53,11 +47,40 @@ def build_parser() -> argparse.ArgumentParser:
             f"--{name}", metavar=name.upper(), help=f"{PARAMS[name].help} Allowed: {PARAMS[name].allowed}."
         )
     _add_export_parser(sub)
-    _add_sweep_parser(sub, Config().to_mapping())
+    _add_sweep_parser(sub)
     return p
 
 
 CERT_PARAMS = ("d", "k", "teachers", "sep", "angles", "a_star", "seed")
+
+
+def _add_config_flags(parser: argparse.ArgumentParser, *, base: bool = False) -> None:
+    """One --NAME flag per parameter, help and default from its declaration.
+
+    base: the sweep's flags, which set the config its grid varies around."""
+    for name, param in PARAMS.items():
+        default = encode_value(param.default)
+        if param.per_teacher:
+            default += " (for the default k; one per teacher)"
+        about = "base value." if base else f"{param.help} Allowed: {param.allowed}."
+        parser.add_argument(f"--{name}", metavar=name.upper(), help=f"{about} Default: {default}.")
+
+
+def _given(args, names=PARAMS) -> dict[str, str]:
+    """The flags of `names` given on the command line, as their text."""
+    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+
+
+def _checked_config(parser: argparse.ArgumentParser, given: dict[str, str]) -> Config:
+    """The config the flags name, within the compute budget; otherwise exit with the error."""
+    try:
+        cfg = Config.from_mapping(given)
+        check_budget(cfg)
+    except ConfigError as e:
+        parser.error(f"argument --{e.param}: {reason(e)}")
+    except BudgetError as e:
+        parser.error(str(e))
+    return cfg
 
 
 def _add_export_parser(sub) -> None:
@@ -81,18 +104,11 @@ def _add_export_parser(sub) -> None:
     )
     e.add_argument("--run", metavar="FILE", help="export a saved run (.npz) instead of training; no train flags then")
     e.add_argument("--cache", action="store_true", help="use the disk cache (FEATVIZ_CACHE_DIR)")
-    defaults = Config().to_mapping()
-    for name, param in PARAMS.items():
-        e.add_argument(
-            f"--{name}",
-            metavar=name.upper(),
-            help=f"{param.help} Allowed: {param.allowed}. Default: {defaults[name]}.",
-        )
+    _add_config_flags(e)
 
 
 def _export_main(args, parser) -> int:
     from featviz.export import ExportError, check_fps, export, parse_size
-    from featviz.upload import UploadError, load_run_bytes
 
     try:
         size = parse_size(args.size)
@@ -104,25 +120,13 @@ def _export_main(args, parser) -> int:
         fps = check_fps(fps)
     except ExportError as e:
         parser.error(f"argument --fps: {e}")
-    given = {name: getattr(args, name) for name in PARAMS if getattr(args, name) is not None}
+    given = _given(args)
     if args.run:
         if given:
             parser.error(f"argument --run: train flags cannot change a saved run (got --{next(iter(given))})")
-        try:
-            with open(args.run, "rb") as f:
-                run = load_run_bytes(f.read())
-        except OSError as e:
-            parser.error(f"argument --run: cannot read {args.run!r}: {e.strerror}")
-        except UploadError as e:
-            parser.error(f"argument --run: {e}")
+        run = _read_run(parser, args.run, "--run")
     else:
-        try:
-            cfg = Config.from_mapping(given)
-            check_budget(cfg)
-        except ConfigError as e:
-            parser.error(f"argument --{e.param}: {reason(e)}")
-        except BudgetError as e:
-            parser.error(str(e))
+        cfg = _checked_config(parser, given)
         run = cache.get_or_train(cfg, train)[0] if args.cache else train(cfg)
     try:
         export(run, args.out, fmt=args.format, size=size, fps=fps)
@@ -133,7 +137,20 @@ def _export_main(args, parser) -> int:
     return 0
 
 
-def _add_sweep_parser(sub, defaults: dict[str, str]) -> None:
+def _read_run(parser: argparse.ArgumentParser, path: str, flag: str):
+    """The saved run (.npz) at path, checked as an upload is; otherwise exit naming the flag."""
+    from featviz.upload import UploadError, load_run_bytes
+
+    try:
+        with open(path, "rb") as f:
+            return load_run_bytes(f.read())
+    except OSError as e:
+        parser.error(f"argument {flag}: cannot read {path!r}: {e.strerror}")
+    except UploadError as e:
+        parser.error(f"argument {flag}: {e}")
+
+
+def _add_sweep_parser(sub) -> None:
     from featviz import sweep
 
     s = sub.add_parser(
@@ -157,8 +174,7 @@ def _add_sweep_parser(sub, defaults: dict[str, str]) -> None:
             "--steps 300 --out sweep.parquet"
         ),
     )
-    for name in PARAMS:
-        s.add_argument(f"--{name}", metavar=name.upper(), help=f"base value. Default: {defaults[name]}.")
+    _add_config_flags(s, base=True)
     s.add_argument(
         "--grid",
         action="append",
@@ -198,7 +214,6 @@ def _fork_main(args, parser, given: dict[str, str]):
     """`train --from FILE --at-step N [--lam ...]`: (the fork's run, was it cached)."""
     from featviz.config import parse_value
     from featviz.fork import Fork, train_fork
-    from featviz.upload import UploadError, load_run_bytes
 
     if args.from_run is None:
         parser.error("argument --at-step: needs --from FILE (the run to fork)")
@@ -208,13 +223,7 @@ def _fork_main(args, parser, given: dict[str, str]):
     if other:
         allowed = ", ".join(f"--{n}" for n in FORK_PARAMS)
         parser.error(f"argument --{other[0]}: a fork keeps its parent's setting; only {allowed} may change")
-    try:
-        with open(args.from_run, "rb") as f:
-            parent_run = load_run_bytes(f.read())
-    except OSError as e:
-        parser.error(f"argument --from: cannot read {args.from_run!r}: {e.strerror}")
-    except UploadError as e:
-        parser.error(f"argument --from: {e}")
+    parent_run = _read_run(parser, args.from_run, "--from")
     try:
         step = int(args.at_step)
     except ValueError:
@@ -259,7 +268,7 @@ def _check(parser, args) -> int:
 def _certificate(parser, args) -> int:
     from featviz.certificate import certificate_for_config
 
-    given = {name: getattr(args, name) for name in CERT_PARAMS if getattr(args, name) is not None}
+    given = _given(args, CERT_PARAMS)
     try:
         cfg = Config.from_mapping(given)
     except ConfigError as e:
@@ -280,17 +289,11 @@ def main(argv: list[str] | None = None) -> int:
         return _export_main(args, parser)
     if args.command == "sweep":
         return _sweep(parser, args)
-    given = {name: getattr(args, name) for name in PARAMS if getattr(args, name) is not None}
+    given = _given(args)
     if args.from_run is not None or args.at_step is not None:
         run, cached = _fork_main(args, parser, given)
     else:
-        try:
-            cfg = Config.from_mapping(given)
-            check_budget(cfg)
-        except ConfigError as e:
-            parser.error(f"argument --{e.param}: {reason(e)}")
-        except BudgetError as e:
-            parser.error(str(e))
+        cfg = _checked_config(parser, given)
         if args.cache:
             run, cached = cache.get_or_train(cfg, train)
         else:
@@ -309,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
 def _sweep(parser: argparse.ArgumentParser, args) -> int:
     from featviz import sweep
 
-    given = {name: getattr(args, name) for name in PARAMS if getattr(args, name) is not None}
+    given = _given(args)
     if args.out and not args.out.lower().endswith((".parquet", ".csv")):
         parser.error(f"argument --out: must end in .parquet or .csv (got {args.out!r})")
     if args.chunk < 1 or args.threads < 1:

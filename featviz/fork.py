@@ -212,15 +212,5 @@ def train_fork(
     )
     tail = train(fork.config, progress=progress, should_stop=should_stop, progress_every=progress_every, start=start)
     head = parent_run.frames_subset(range(i))  # the branch frame itself comes (recomputed) with the tail
-    return Run(
-        config=fork.config,
-        teacher_w=tail.teacher_w,
-        teacher_a=tail.teacher_a,
-        basis=tail.basis,
-        **{f.name: np.concatenate([getattr(head, f.name), getattr(tail, f.name)]) for f in PER_FRAME},
-        status=tail.status,
-        message=tail.message,
-        diverged_step=tail.diverged_step,
-        train_seconds=tail.train_seconds,
-        fork=fork.to_mapping(),
-    )
+    frames = {f.name: np.concatenate([getattr(head, f.name), getattr(tail, f.name)]) for f in PER_FRAME}
+    return tail.with_frames(frames, config=fork.config, fork=fork.to_mapping())

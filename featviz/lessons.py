@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from featviz.config import Config
+from featviz.exact import INV_SQRT_2PI, kernel, population_mse
 from featviz.run import STAGE_1, STAGE_2, STAGE_3, STAGE_INIT, Run
 
 
@@ -32,8 +33,6 @@ class Lesson:
 
 def unfittable_mse(teacher_w: np.ndarray, teacher_a: np.ndarray) -> float:
     """E[f*^2] - (E f*)^2 - |E[x f*]|^2: the mse when every neuron is dead and alpha, beta are optimal."""
-    from featviz.exact import INV_SQRT_2PI, kernel  # imports torch: only when a check needs it
-
     total = float(teacher_a @ kernel(teacher_w) @ teacher_a)
     mean = float(teacher_a.sum() * INV_SQRT_2PI)  # teachers are unit
     lin = 0.5 * teacher_w.T @ teacher_a
@@ -42,8 +41,6 @@ def unfittable_mse(teacher_w: np.ndarray, teacher_a: np.ndarray) -> float:
 
 def final_mse(run: Run, i: int = -1) -> float:
     """The exact population mse of snapshot i, recomputed from its parameters (not the recorded number)."""
-    from featviz.exact import population_mse
-
     return float(population_mse(run.w[i], run.a[i], float(run.alpha[i]), run.beta[i], run.teacher_w, run.teacher_a))
 
 

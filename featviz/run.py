@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -101,19 +101,17 @@ class Run:
         """The recorded arrays by name, in SCHEMA order."""
         return {f.name: getattr(self, f.name) for f in SCHEMA}
 
+    def with_frames(self, frames: dict[str, np.ndarray], **changes) -> Run:
+        """This run with its per-frame arrays replaced by `frames` (one per name in PER_FRAME) and
+        any other field by `changes`; the metrics are computed again on first use."""
+        if set(frames) != {f.name for f in PER_FRAME}:
+            raise ValueError(f"frames must hold exactly the per-frame arrays {[f.name for f in PER_FRAME]}")
+        return replace(self, **frames, **changes, _metrics=None)
+
     def frames_subset(self, indices) -> Run:
         """The same run keeping only the snapshots at `indices` (sorted, unique)."""
         idx = np.unique(np.asarray(indices, dtype=int))
-        arrays = {f.name: (getattr(self, f.name)[idx] if f.per_frame else getattr(self, f.name)) for f in SCHEMA}
-        return Run(
-            config=self.config,
-            status=self.status,
-            message=self.message,
-            diverged_step=self.diverged_step,
-            train_seconds=self.train_seconds,
-            fork=self.fork,
-            **arrays,
-        )
+        return self.with_frames({f.name: getattr(self, f.name)[idx] for f in PER_FRAME})
 
     def thinned(self, max_points: int) -> Run:
         """At most max_points neuron positions over all frames, for display: an even pick of the

@@ -1,10 +1,23 @@
-"""The one Play/Pause and slider builder shared by every animated figure, and its labelled ticks."""
+"""The one Play/Pause and slider builder shared by every animated figure, its labelled ticks, and the
+finishing step of an animated figure."""
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
+
+from featviz.figures._data import _slider_marks
+from featviz.figures._layout import _finish
 from featviz.figures._style import FONT_SIZE, GUIDE, HIDDEN_SIZE, INVISIBLE, SUBTITLE_SIZE, SUBTLE_TEXT, TEXT
 
 FRAME_MS = 120  # Play: time per frame
+
+# The top band of an animated figure, in px from the figure's top: the title under the modebar,
+# the frame line, then the slider's rail, Play and Pause, the tick labels, the first panel titles.
+ANIMATION_TOP = 220
+SLIDER_TOP = 90  # the frame line, then the slider's rail
+BUTTONS_TOP = 132
+ANIMATION_LEGEND_PX = 55  # the legend's top, below the plots
+ANIMATION_MARGIN = dict(l=70, r=50)
 
 # The slider's current-value line describes the frame shown. A frame's layout (a title) is not
 # redrawn while a 2-D animation plays, so the per-frame text lives in the slider labels instead.
@@ -191,3 +204,43 @@ def _nearest_frame(s: int, n_slider: int, n_frames: int) -> int:
     if n_slider <= 1 or n_frames <= 1:
         return 0
     return round(s / (n_slider - 1) * (n_frames - 1))
+
+
+def _paper_y(plot: float):
+    """Figure px from the top -> paper y, in an animated figure whose plots are `plot` px tall."""
+    return lambda px_from_top: 1 + (ANIMATION_TOP - px_from_top) / plot
+
+
+def _finish_animation(
+    fig: go.Figure,
+    labels: list[str],
+    *,
+    marks_run,
+    redraw: bool,
+    paper_y,
+    **finish,
+) -> go.Figure:
+    """Play/Pause and the slider over frames named by `labels`, ticked at the stage and epoch starts
+    of marks_run, then the template, title and legend of an animated figure.
+
+    paper_y: figure px from the top -> paper y (the figure's geometry); finish: the title,
+    subtitle, height and bottom (px below the plots) for _finish.
+    """
+    n = len(labels)
+    slider_y = paper_y(SLIDER_TOP)
+    menus, sliders = _controls(labels, redraw=redraw, y=paper_y(BUTTONS_TOP), slider_y=slider_y)
+    ticks = _tick_annotations(tick_labels(_slider_marks(marks_run), n), n, y=slider_y, yshift=-80)
+    _finish(
+        fig,
+        top=ANIMATION_TOP,
+        margin=ANIMATION_MARGIN,
+        legend_px=ANIMATION_LEGEND_PX,
+        legend=dict(xanchor="left"),
+        updatemenus=menus,
+        sliders=sliders,
+        hovermode="closest",
+        **finish,
+    )
+    for a in ticks:
+        fig.add_annotation(a)
+    return fig

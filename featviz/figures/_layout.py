@@ -111,20 +111,25 @@ def _finish(
     return fig
 
 
-def _warning(fig: go.Figure, text: str, *, y: float, **kw) -> None:
-    """A warning line in the paper's top-left corner (a diverged run's message)."""
+def _note(fig: go.Figure, text: str, *, y: float, font: dict, yanchor: str = "bottom", **kw) -> None:
+    """Text at the paper's left edge at paper height y, without an arrow; kw: its other properties."""
     fig.add_annotation(
-        text="⚠ " + text,
+        text=text,
         xref="paper",
         yref="paper",
         x=0.0,
         y=y,
         xanchor="left",
-        yanchor="bottom",
+        yanchor=yanchor,
         showarrow=False,
-        font=warning_font(),
+        font=font,
         **kw,
     )
+
+
+def _warning(fig: go.Figure, text: str, *, y: float, **kw) -> None:
+    """A warning line in the paper's top-left corner (a diverged run's message)."""
+    _note(fig, "⚠ " + text, y=y, font=warning_font(), **kw)
 
 
 def _diverged_note(fig: go.Figure, run, *, y: float = 1.0) -> None:

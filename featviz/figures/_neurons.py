@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
-from featviz.figures._data import MASS_FLOOR, _f32, _finite, _sub, _teacher_name
+from featviz import projection
+from featviz.figures._data import MASS_FLOOR, _f32, _finite, _teacher_name
 from featviz.figures._layout import _axis_ref, _line, _log_axis, _log_range, _scatter
 from featviz.figures._style import (
     FATE_COLORS,
@@ -51,39 +52,14 @@ class _View:
 
     @property
     def extent(self) -> float:
-        return _extent(self.coords)
+        return projection.extent(self.coords)
 
     @property
     def subplot_title(self) -> str:
-        return _view_title(self.r)
+        return projection.view_title(self.r)
 
     def axis_titles(self) -> tuple[str, ...]:
-        if self.r == 1:
-            return ("coordinate along w*₁", "|w⊥| (norm off the line)")
-        return tuple(f"u{_sub(i + 1)}" for i in range(self.ndim))
-
-
-def _view_title(r: int) -> str:
-    if r == 1:
-        return "neurons: along w*₁ vs norm off the teacher line"
-    if r <= 3:
-        return f"neurons projected on the {r}-D teacher span"
-    return f"neurons: first 3 of {r} teacher-span coordinates"
-
-
-def _extent(coords: np.ndarray) -> float:
-    ext = float(np.abs(coords).max()) if coords.size else 0.0
-    return max(ext, 1e-6) * 1.12
-
-
-def _mass_ref(mass: np.ndarray) -> float:
-    # A high percentile, not the max: one runaway neuron should not shrink all the others.
-    return max(float(np.percentile(mass, 99.5)), 1e-12) if mass.size else 1.0
-
-
-def _marker_sizes(mass: np.ndarray, ref: float, *, small: float, big: float) -> np.ndarray:
-    """Area proportional to mass, capped at the reference; never below `small` pixels."""
-    return small + (big - small) * np.sqrt(np.clip(mass / ref, 0.0, 1.0))
+        return projection.axis_titles(self.r, self.ndim)
 
 
 def _color_codes(fate: np.ndarray, nearest: np.ndarray, k: int) -> tuple[np.ndarray, list]:
@@ -92,8 +68,7 @@ def _color_codes(fate: np.ndarray, nearest: np.ndarray, k: int) -> tuple[np.ndar
     Codes 0..k-1: aligned to teacher t (the teacher's colour); k: undecided; k+1: dead. Numbers
     instead of colour strings make frames smaller and much faster to build.
     """
-    codes = np.where(fate == ALIGNED, nearest, k)
-    codes = np.where(fate == DEAD, k + 1, codes).astype(np.float32)
+    codes = projection.color_index(fate, nearest, k).astype(np.float32)
     colors = [teacher_color(t) for t in range(k)] + [FATE_COLORS[UNDECIDED], FATE_COLORS[DEAD]]
     scale = [[c / (k + 1), color] for c, color in enumerate(colors)]
     return codes, scale
@@ -108,25 +83,13 @@ def _fate_symbols(fate: np.ndarray) -> np.ndarray:
     return np.array([FATE_SYMBOLS[f] for f in range(3)], dtype=object)[fate]
 
 
-def _project(run, w: np.ndarray, orth: np.ndarray) -> np.ndarray:
-    """(...,d) -> (...,n) coordinates of the neuron view; orth = norm off the teacher span."""
-    p = w @ run.basis.T
-    r = run.basis.shape[0]
-    if r == 1:
-        return np.stack([p[..., 0], orth], -1)
-    return p[..., :3] if r >= 3 else p
-
-
 def _neuron_view(run, *, mass_ref: float | None = None) -> _View:
     met = run.metrics
     r = run.basis.shape[0]
-    coords = _project(run, run.w, met.orth_norm)
-    tp = run.teacher_w @ run.basis.T  # (k,r)
-    tp = np.concatenate([tp, np.zeros_like(tp[:, :1])], -1) if r == 1 else tp[:, :3]
-    norms = np.linalg.norm(tp, axis=-1, keepdims=True)
-    tdirs = np.where(norms > 1e-9, tp / np.where(norms > 1e-9, norms, 1.0), 0.0)
+    coords = projection.project(run.basis, run.w, met.orth_norm)
+    tdirs = projection.teacher_directions(run.teacher_w, run.basis)
     mass = _finite(met.mass, lo=0.0)
-    ref = _mass_ref(mass) if mass_ref is None else mass_ref
+    ref = projection.mass_ref(mass) if mass_ref is None else mass_ref
     n = coords.shape[-1]
     sizes = SIZE_2D if n == 2 else SIZE_3D
     codes, scale = _color_codes(met.fate, met.nearest, run.teacher_w.shape[0])
@@ -147,7 +110,7 @@ def _neuron_view(run, *, mass_ref: float | None = None) -> _View:
         color_codes=codes,
         colorscale=scale,
         symbols=_fate_symbols(met.fate),
-        sizes=_marker_sizes(mass, ref, small=sizes[0], big=sizes[1]),
+        sizes=projection.marker_sizes(mass, ref, small=sizes[0], big=sizes[1]),
         custom=_finite(custom),
         angle=_finite(met.line_angle_deg, lo=0.0, hi=90.0),
         mass_shown=np.maximum(mass, MASS_FLOOR),

@@ -5,9 +5,16 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from featviz.figures._controls import PLAY_HINT, _controls, _tick_annotations, tick_labels
+from featviz.figures._controls import (
+    ANIMATION_MARGIN,
+    ANIMATION_TOP,
+    PLAY_HINT,
+    SLIDER_TOP,
+    _finish_animation,
+    _paper_y,
+)
 from featviz.figures._curves import _CURVE_MARKER_CELLS, _add_curves, _curve_markers
-from featviz.figures._data import _config_text, _frame_text, _result_title, _slider_marks
+from featviz.figures._data import _config_text, _frame_text, _result_title
 from featviz.figures._layout import _diverged_note, _finish
 from featviz.figures._neurons import (
     _add_angle_guides,
@@ -19,23 +26,18 @@ from featviz.figures._neurons import (
     _style_angle,
     _style_view,
     _teacher_traces,
-    _view_title,
 )
 from featviz.metrics import span_rank
+from featviz.projection import view_title
 
 # The figure in pixels, top to bottom: the title under the modebar, the frame line and the
 # slider, then the neuron view (left, the largest panel) with the angle-vs-mass and fate panels
 # beside it, then one row of training curves, then the legend. Heights are fixed in pixels, so
 # nothing moves with the width the page gives; the widths are fractions, checked from 900 px up.
-_TOP = 220  # title, subtitle, frame line, Play and the slider, tick labels, the first panel titles
-_SLIDER_TOP = 90  # px from the figure's top: the frame line, then the slider's rail
-_BUTTONS_TOP = 132
 _ROW_GAP = 110  # under the neuron view: its axis titles, then the curve panels' titles
 _SIDE_GAP = 100  # between the two side panels: the x axis title and the next panel's title
 _CURVES = 190  # height of the training-curve row
 _BOTTOM = 150  # step axis titles and the legend
-_LEGEND_PX = 55
-_MARGIN = dict(l=70, r=50)
 HERO_PX = 470  # default height of the neuron view
 _HERO_X = (0.0, 0.58)
 _SIDE_X = (0.71, 1.0)
@@ -66,12 +68,12 @@ def _geometry(hero: int) -> dict:
 
     return dict(
         plot=plot,
-        height=_TOP + plot + _BOTTOM,
+        height=ANIMATION_TOP + plot + _BOTTOM,
         hero=y(0, hero),
         angle=y(0, side),
         fates=y(hero - side, hero),
         curves=y(plot - _CURVES, plot),
-        paper_y=lambda px_from_top: 1 + (_TOP - px_from_top) / plot,  # figure px -> paper y
+        paper_y=_paper_y(plot),
     )
 
 
@@ -89,7 +91,7 @@ def _animation_layout(r: int, *, flat: bool = False, hero: int = HERO_PX) -> tup
             [None, None, {"type": "xy"}],
             [{"type": "xy", "secondary_y": True}, {"type": "xy"}, {"type": "xy"}],
         ],
-        subplot_titles=(_view_title(r), *PANEL_TITLES),
+        subplot_titles=(view_title(r), *PANEL_TITLES),
     )
     g = _geometry(hero)
     cells = [((1, 1), _HERO_X, g["hero"]), ((1, 3), _SIDE_X, g["angle"]), ((2, 3), _SIDE_X, g["fates"])]
@@ -128,9 +130,9 @@ def preview_figure(
         title="Training…",
         subtitle=f"{_config_text(cfg)} · {note}",
         height=g["height"],
-        top=_TOP,
+        top=ANIMATION_TOP,
         bottom=_BOTTOM,
-        margin=_MARGIN,
+        margin=ANIMATION_MARGIN,
         showlegend=False,
     )
 
@@ -193,24 +195,16 @@ def animation_figure(
     ]
     H = height or g["height"]
     labels = [_frame_text(run, i) for i in range(run.n_frames)]
-    slider_y = g["paper_y"](_SLIDER_TOP)
-    menus, sliders = _controls(labels, redraw=three_d, y=g["paper_y"](_BUTTONS_TOP), slider_y=slider_y)
-    ticks = _tick_annotations(tick_labels(_slider_marks(run), run.n_frames), run.n_frames, y=slider_y, yshift=-80)
-    _finish(
+    _finish_animation(
         fig,
+        labels,
+        marks_run=run,
+        redraw=three_d,
+        paper_y=g["paper_y"],
         title=title or _result_title(run),
         subtitle=f"{_config_text(run.config)} · {PLAY_HINT}",
         height=H,
-        top=_TOP,
         bottom=_BOTTOM,
-        margin=_MARGIN,
-        legend_px=_LEGEND_PX,
-        legend=dict(xanchor="left"),
-        updatemenus=menus,
-        sliders=sliders,
-        hovermode="closest",
     )
-    for a in ticks:
-        fig.add_annotation(a)
-    _diverged_note(fig, run, y=g["paper_y"](_SLIDER_TOP - 4))
+    _diverged_note(fig, run, y=g["paper_y"](SLIDER_TOP - 4))
     return fig

@@ -5,16 +5,22 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from featviz.figures._controls import PLAY_HINT, _controls, _nearest_frame, _tick_annotations, tick_labels
+from featviz.figures._controls import (
+    ANIMATION_TOP,
+    PLAY_HINT,
+    SLIDER_TOP,
+    _finish_animation,
+    _nearest_frame,
+    _paper_y,
+)
 from featviz.figures._curves import _CURVE_MARKER_CELLS, _add_curves, _curve_markers, _Curves, _lam_shown
-from featviz.figures._data import _config_text, _finite, _slider_marks
-from featviz.figures._layout import _finish, _lin_range, _log_axis, _warning, _x_axis
+from featviz.figures._data import _config_text, _finite
+from featviz.figures._layout import _lin_range, _log_axis, _warning, _x_axis
 from featviz.figures._neurons import (
     _add_angle_guides,
     _angle_trace,
     _fate_legend_traces,
     _mass_range,
-    _mass_ref,
     _neuron_trace,
     _neuron_view,
     _style_angle,
@@ -22,21 +28,17 @@ from featviz.figures._neurons import (
     _teacher_traces,
 )
 from featviz.figures._style import INK
+from featviz.projection import mass_ref
 
 # The figure in pixels, top to bottom, as in the animation: the title, the frame lines and the
 # slider, then A's and B's neuron views side by side (when their spans have the same dimension),
 # then A's and B's angle-vs-mass views with the fates of both, then the curves of both runs (A
 # solid, B dashed), then the legend. Heights are fixed in pixels, widths are fractions checked
 # from 900 px up.
-_TOP = 220
-_SLIDER_TOP = 90
-_BUTTONS_TOP = 132
 _ROW_GAP = 110  # above each row: the row above's axis titles, then this row's panel titles
 _SIDE = 210  # the angle-vs-mass and fate row
 _CURVES = 190
 _BOTTOM = 230  # step axis titles and the legend (A/B line styles, teachers, fates, masses)
-_LEGEND_PX = 55
-_MARGIN = dict(l=70, r=50)
 HERO_PX = 420
 _HERO_X = ((0.04, 0.46), (0.58, 1.0))  # inset: a 3-D scene draws its z labels left of its domain
 _COL_X = ((0.0, 0.26), (0.37, 0.63), (0.74, 1.0))
@@ -63,7 +65,7 @@ def _geometry(hero: int | None) -> dict:
     for name, h in rows:
         out[name] = [1 - (top + h) / plot, 1 - top / plot]
         top += h + _ROW_GAP
-    return out | dict(plot=plot, height=_TOP + plot + _BOTTOM, paper_y=lambda px: 1 + (_TOP - px) / plot)
+    return out | dict(plot=plot, height=ANIMATION_TOP + plot + _BOTTOM, paper_y=_paper_y(plot))
 
 
 def compare_figure(
@@ -86,7 +88,7 @@ def compare_figure(
     """
     runs = (run_a, run_b)
     tags = tuple(_tag(lab) for lab in labels)
-    ref = max(_mass_ref(_finite(r.metrics.mass, lo=0.0)) for r in runs)
+    ref = max(mass_ref(_finite(r.metrics.mass, lo=0.0)) for r in runs)
     views = [_neuron_view(r, mass_ref=ref) for r in runs]
     same = runs[0].basis.shape[0] == runs[1].basis.shape[0]  # projections only when comparable
     three_d = same and views[0].ndim == 3
@@ -144,30 +146,21 @@ def compare_figure(
 
     fig.frames = [dict(name=str(s), traces=anim, data=animated(s, False)) for s in range(N)]
     slider_text = [_slider_text(runs, tags, [ii[s] for ii in idx]) for s in range(N)]
-    menus, sliders = _controls(
-        slider_text, redraw=three_d, y=g["paper_y"](_BUTTONS_TOP), slider_y=g["paper_y"](_SLIDER_TOP)
-    )
     longer = runs[int(runs[1].n_frames > runs[0].n_frames)]
-    ticks = _tick_annotations(tick_labels(_slider_marks(longer), N), N, y=g["paper_y"](_SLIDER_TOP), yshift=-80)
     shared = _config_text(run_a.config) if run_a.config == run_b.config else "A solid, B dashed"
-    _finish(
+    _finish_animation(
         fig,
+        slider_text,
+        marks_run=longer,
+        redraw=three_d,
+        paper_y=g["paper_y"],
         title=title or _compare_title(runs, tags),
         subtitle=f"{shared} · {PLAY_HINT}",
         height=height or g["height"],
-        top=_TOP,
         bottom=_BOTTOM,
-        margin=_MARGIN,
-        legend_px=_LEGEND_PX,
-        legend=dict(xanchor="left"),
-        updatemenus=menus,
-        sliders=sliders,
-        hovermode="closest",
     )
-    for a in ticks:
-        fig.add_annotation(a)
     for n, r in enumerate(r for r in runs if r.status == "diverged"):
-        _warning(fig, f"{tags[runs.index(r)]}: {r.message}", y=g["paper_y"](_SLIDER_TOP - 4 - 18 * n), align="left")
+        _warning(fig, f"{tags[runs.index(r)]}: {r.message}", y=g["paper_y"](SLIDER_TOP - 4 - 18 * n), align="left")
     return fig
 
 

@@ -6,15 +6,14 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from featviz import projection
 from featviz.descent import DESCENT_RADIUS_DEG, DescentTargets
 from featviz.figures._data import _frame_text
 from featviz.figures._layout import _axis_ref, _diverged_note, _finish, _scatter
 from featviz.figures._neurons import (
-    _extent,
     _fate_legend_traces,
     _neuron_trace,
     _neuron_view,
-    _project,
     _style_view,
     _teacher_traces,
 )
@@ -51,9 +50,9 @@ def descent_targets_figure(run, d: DescentTargets, *, title: str | None = None, 
     """descent_figure of targets computed beforehand (the run gives the neurons and teachers)."""
     i = d.frame
     v = _neuron_view(run)
-    tproj = _project(run, d.target, np.zeros(d.target.shape[0]))
+    tproj = projection.project(run.basis, d.target, np.zeros(d.target.shape[0]))
     pos = v.coords[i]
-    extent = max(v.extent, _extent(tproj))
+    extent = max(v.extent, projection.extent(tproj))
     colors = [teacher_color(t) if n else SECONDARY for t, n in zip(d.nearest, d.near, strict=True)]
 
     fig = make_subplots(rows=1, cols=1, specs=[[{"type": "scene"}]]) if v.ndim == 3 else make_subplots(rows=1, cols=1)

@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from featviz.figures._data import _step_x
-from featviz.figures._layout import _finish, _line, _log_axis, _log_range, _step_ticks
+from featviz.figures._layout import _finish, _line, _log_axis, _log_range, _note, _step_ticks
 from featviz.figures._style import (
     BAR,
     GUIDE,
@@ -21,21 +21,6 @@ from featviz.figures._style import (
 from featviz.theorem_views import BOUND_FLOOR, BoundOnRun, Lam2Law, StageLosses
 
 _HOVER = "step %{customdata:,}<br>%{y:.3g}<extra>%{fullData.name}</extra>"
-
-
-def _note(fig: go.Figure, text: str, *, y: float, font: dict | None = None) -> None:
-    fig.add_annotation(
-        text=text,
-        xref="paper",
-        yref="paper",
-        x=0.0,
-        y=y,
-        xanchor="left",
-        yanchor="top",
-        align="left",
-        showarrow=False,
-        font=font or dict(size=SUBTITLE_SIZE - 1, color=SECONDARY),
-    )
 
 
 def _wrap(text: str, width: int = 130) -> str:
@@ -110,8 +95,8 @@ def bound_figure(b: BoundOnRun, *, title: str | None = None, height: int | None 
         bottom=bottom,
         legend_px=50,
     )
-    font = warning_font() if b.n_violated else None
-    _note(fig, _wrap(b.note()), y=-(100 / max(h - top - bottom, 50)), font=font)
+    font = warning_font() if b.n_violated else dict(size=SUBTITLE_SIZE - 1, color=SECONDARY)
+    _note(fig, _wrap(b.note()), y=-(100 / max(h - top - bottom, 50)), font=font, yanchor="top", align="left")
     return fig
 
 

@@ -1,35 +1,24 @@
-"""The neuron animation as a GIF or an MP4 for slides, drawn on the server with matplotlib (no browser).
+"""The export's picture: the neuron view of each frame drawn with matplotlib (Agg), read back as pixels.
 
-One matplotlib figure (Agg) is built per export and its artists are updated frame by frame;
-each frame is read back as RGB pixels. GIF frames share one adaptive palette (Pillow); MP4
-frames are piped raw to the ffmpeg binary that the ``imageio-ffmpeg`` wheel carries, so
-nothing is downloaded at run time.
-
-The picture follows the app's neuron view: the neurons projected on the teacher span
-(2-D for a planar span, 3-D with a slow camera turn when the span has 3 or more dimensions,
-along w*₁ vs the norm off the line for k = 1), teacher lines ±w*_i in the teacher's colour,
-aligned neurons in the colour of their teacher, undecided grey, dead light grey (symbol by
-fate), marker area proportional to the mass |a_j||w_j|. A caption gives the step, stage, λ,
-the fate counts and the mse of each frame; a small mse curve marks the current frame.
+The picture follows the app's neuron view (the same projection, ``featviz.projection``): the
+neurons projected on the teacher span (2-D for a planar span, 3-D with a slow camera turn when
+the span has 3 or more dimensions, along w*₁ vs the norm off the line for k = 1), teacher lines
+±w*_i in the teacher's colour, aligned neurons in the colour of their teacher, undecided grey,
+dead light grey (symbol by fate), marker area proportional to the mass |a_j||w_j|. A caption
+gives the step, stage, λ, the fate counts and the mse of each frame; a small mse curve marks
+the current frame.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import tempfile
 from dataclasses import dataclass
 
 import numpy as np
 
+from featviz import projection
+from featviz.export.options import DEFAULT_SIZE, check_size
 from featviz.metrics import ALIGNED, ALIGNED_DEG, DEAD, DEAD_SHRINK, UNDECIDED
 
-FORMATS = ("gif", "mp4")
-SIZES = ((1280, 720), (1920, 1080))  # the sizes offered; any W x H in SIZE_RANGE is accepted
-SIZE_RANGE = ((320, 3840), (180, 2160))  # (min, max) width, (min, max) height in pixels
-FPS_RANGE = (1, 60)
-DEFAULT_SIZE = (1280, 720)
-DEFAULT_FPS = 10
 CAMERA_TURN_DEG = 40.0  # 3-D views: the camera turns this far about the vertical over the clip
 CAMERA_ELEV_DEG = 24.0
 CAMERA_AZIM0_DEG = -70.0
@@ -49,50 +38,6 @@ _MARKER_PX = {2: (6.0, 26.0), 3: (5.0, 20.0)}  # (smallest, largest) marker diam
 _TEXT = "#222222"
 _MUTED = "#555555"
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-
-
-class ExportError(ValueError):
-    """An export option out of range; ``option`` names it (``size``, ``fps``, ``format``)."""
-
-    def __init__(self, option: str, message: str):
-        self.option = option
-        super().__init__(message)
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """'1280x720' -> (1280, 720); raises ExportError naming the allowed range."""
-    (wlo, whi), (hlo, hi) = SIZE_RANGE
-    allowed = f"WIDTHxHEIGHT with width in [{wlo}, {whi}] and height in [{hlo}, {hi}], e.g. 1280x720 or 1920x1080"
-    m = re.fullmatch(r"\s*(\d{1,5})\s*[xX×]\s*(\d{1,5})\s*", str(text))
-    if not m:
-        raise ExportError("size", f"must be {allowed} (got {text!r})")
-    return check_size((int(m.group(1)), int(m.group(2))))
-
-
-def check_size(size: tuple[int, int]) -> tuple[int, int]:
-    (wlo, whi), (hlo, hi) = SIZE_RANGE
-    w, h = size
-    if not (wlo <= w <= whi and hlo <= h <= hi):
-        raise ExportError("size", f"must have width in [{wlo}, {whi}] and height in [{hlo}, {hi}] pixels (got {w}x{h})")
-    if w % 2 or h % 2:  # H.264 with 4:2:0 chroma needs even sides
-        raise ExportError("size", f"must have an even width and height (got {w}x{h})")
-    return int(w), int(h)
-
-
-def check_fps(fps) -> int:
-    lo, hi = FPS_RANGE
-    if isinstance(fps, bool) or not isinstance(fps, int | float) or fps != int(fps) or not lo <= fps <= hi:
-        raise ExportError("fps", f"must be an integer in [{lo}, {hi}] frames per second (got {fps!r})")
-    return int(fps)
-
-
-def check_format(fmt: str) -> str:
-    if fmt not in FORMATS:
-        raise ExportError("format", f"must be one of {', '.join(FORMATS)} (got {fmt!r})")
-    return fmt
-
-
-# ---- what is drawn --------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -120,28 +65,17 @@ class ExportView:
         met = run.metrics
         r = run.basis.shape[0]
         k = run.teacher_w.shape[0]
-        p = run.w @ run.basis.T  # (T,m,r)
-        tp = run.teacher_w @ run.basis.T  # (k,r)
-        if r == 1:
-            coords = np.stack([p[..., 0], met.orth_norm], -1)
-            tp = np.concatenate([tp, np.zeros_like(tp)], -1)
-            titles = ("coordinate along w*₁", "|w⊥| (norm off the line)")
-        else:
-            coords, tp = p[..., :3], tp[:, :3]
-            titles = tuple(f"u{str(i + 1).translate(_SUB)}" for i in range(coords.shape[-1]))
-        norms = np.linalg.norm(tp, axis=-1, keepdims=True)
-        tdirs = np.where(norms > 1e-9, tp / np.where(norms > 1e-9, norms, 1.0), 0.0)
-        index = np.where(met.fate == ALIGNED, met.nearest, k)
-        index = np.where(met.fate == DEAD, k + 1, index)
+        coords = projection.project(run.basis, run.w, met.orth_norm)
+        tdirs = projection.teacher_directions(run.teacher_w, run.basis)
+        titles = projection.axis_titles(r, coords.shape[-1])
+        index = projection.color_index(met.fate, met.nearest, k)
         hexes = [TEACHER_COLORS[t % len(TEACHER_COLORS)] for t in range(k)]
         palette = np.array([_rgba(c) for c in [*hexes, FATE_COLORS[UNDECIDED], FATE_COLORS[DEAD]]])
         mass = np.nan_to_num(met.mass, nan=0.0, posinf=0.0)
-        # A high percentile, not the max: one runaway neuron should not shrink all the others.
-        ref = max(float(np.percentile(mass, 99.5)), 1e-12) if mass.size else 1.0
         small, big = _MARKER_PX[coords.shape[-1]]
-        diameter = small + (big - small) * np.sqrt(np.clip(mass / ref, 0.0, 1.0))
+        diameter = projection.marker_sizes(mass, projection.mass_ref(mass), small=small, big=big)
         coords = np.nan_to_num(coords, nan=0.0, posinf=1e30, neginf=-1e30)
-        extent = max(float(np.abs(coords).max()) if coords.size else 0.0, 1e-6) * 1.12
+        extent = projection.extent(coords)
         return cls(coords, tdirs, index, palette, met.fate, diameter, extent, r, titles)
 
 
@@ -166,14 +100,6 @@ def _config_lines(c) -> tuple[str, str]:
     )
 
 
-def _view_title(r: int) -> str:
-    if r == 1:
-        return "neurons along w*₁ vs norm off the teacher line"
-    if r <= 3:
-        return f"neurons projected on the {r}-D teacher span"
-    return f"first 3 of {r} teacher-span coordinates"
-
-
 # ---- the renderer ---------------------------------------------------------------------
 
 
@@ -181,8 +107,8 @@ class FrameRenderer:
     """One matplotlib figure for a run; ``frame(i)`` updates its artists and returns RGB pixels (H,W,3)."""
 
     def __init__(self, run, size: tuple[int, int] = DEFAULT_SIZE):
-        # Imported here: the command line builds its parser from this module's constants and
-        # should not pay for matplotlib and plotly unless it exports.
+        # Imported here: the command line imports featviz.export for its options and should not
+        # pay for matplotlib and plotly unless it exports.
         import matplotlib
         from matplotlib import font_manager
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -211,7 +137,7 @@ class FrameRenderer:
         self.ax = ax
         e = v.extent
         ax.set_aspect("equal", adjustable="box")
-        ax.set_title(_view_title(v.r), fontsize=14, color=_TEXT, pad=4)
+        ax.set_title(projection.view_title(v.r), fontsize=14, color=_TEXT, pad=4)
         self.teacher_lines = [
             ax.plot([], [], color=TEACHER_COLORS[i % len(TEACHER_COLORS)], lw=3.0, zorder=1)[0]
             for i in range(len(v.teacher_dirs))
@@ -404,101 +330,3 @@ def _power_of_ten(x: float, _pos=None) -> str:
 
 def _teacher_label(i: int, a_star: float) -> str:
     return f"teacher line ±w*{str(i + 1).translate(_SUB)} (a* = {float(a_star):g})"
-
-
-# ---- writers --------------------------------------------------------------------------
-
-
-def write_gif(run, path, *, size: tuple[int, int] = DEFAULT_SIZE, fps: int = DEFAULT_FPS) -> None:
-    """An animated GIF that loops. GIF stores delays in 1/100 s, so the fps is rounded to that."""
-    from PIL import Image
-
-    fps = check_fps(fps)
-    renderer = FrameRenderer(run, size)
-    images = list(renderer.frames())
-    # One adaptive palette for all frames (no flicker between frames), chosen from the first,
-    # middle and last frames side by side; the frames are mapped to it without dithering
-    # (flat colours: dithering would only add noise and bytes).
-    picks = sorted({0, len(images) // 2, len(images) - 1})
-    w, h = images[0].size
-    strip = Image.new("RGB", (w * len(picks), h))
-    for j, p in enumerate(picks):
-        strip.paste(images[p], (j * w, 0))
-    palette = strip.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    white = _pure_white(palette)
-    frames = [_white_kept(im.quantize(palette=palette, dither=Image.Dither.NONE), im, white) for im in images]
-    frames[0].save(
-        path,
-        format="GIF",
-        save_all=True,
-        append_images=frames[1:],
-        duration=round(1000 / fps),
-        loop=0,
-        optimize=False,
-        disposal=1,
-    )
-
-
-def _pure_white(palette) -> int:
-    """Make the palette entry nearest to white pure white and return its index (median cut
-    can average the background with the light antialiased pixels around it)."""
-    rgb = np.array(palette.getpalette()[: 3 * 256], dtype=np.int64).reshape(-1, 3)
-    white = int(np.argmin(((255 - rgb) ** 2).sum(axis=1)))
-    rgb[white] = 255
-    palette.putpalette(rgb.astype(np.uint8).ravel().tolist())
-    return white
-
-
-def _white_kept(frame, rgb_image, white: int):
-    """frame (mode P) with every pure white pixel of rgb_image on the palette's white entry:
-    Pillow's palette lookup is approximate (a coarse colour cache) and maps white to a
-    light grey neighbour otherwise."""
-    from PIL import Image
-
-    index = np.array(frame)
-    index[(np.asarray(rgb_image) == 255).all(axis=2)] = white
-    out = Image.fromarray(index)  # mode L; a palette makes it P
-    out.putpalette(frame.getpalette())
-    return out
-
-
-def write_mp4(run, path, *, size: tuple[int, int] = DEFAULT_SIZE, fps: int = DEFAULT_FPS) -> None:
-    """An H.264 MP4 (yuv420p, plays in browsers and slide software), frames piped raw to ffmpeg."""
-    import imageio_ffmpeg
-
-    fps = check_fps(fps)
-    renderer = FrameRenderer(run, size)
-    w, h = renderer.size
-    writer = imageio_ffmpeg.write_frames(
-        os.fspath(path),
-        (w, h),
-        fps=fps,
-        codec="libx264",
-        pix_fmt_in="rgb24",
-        pix_fmt_out="yuv420p",
-        quality=7,
-        macro_block_size=2,
-        ffmpeg_log_level="error",
-        output_params=["-movflags", "+faststart", "-preset", "veryfast", "-tune", "animation"],
-    )
-    writer.send(None)  # start ffmpeg
-    try:
-        for image in renderer.frames():
-            writer.send(image.tobytes())
-    finally:
-        writer.close()
-
-
-def export(run, path, *, fmt: str, size: tuple[int, int] = DEFAULT_SIZE, fps: int = DEFAULT_FPS) -> None:
-    """Write the animation of `run` to `path` as fmt ('gif' or 'mp4')."""
-    writer = {"gif": write_gif, "mp4": write_mp4}[check_format(fmt)]
-    writer(run, path, size=check_size(size), fps=check_fps(fps))
-
-
-def export_bytes(run, *, fmt: str, size: tuple[int, int] = DEFAULT_SIZE, fps: int = DEFAULT_FPS) -> bytes:
-    """The exported file as bytes (for a download button); ffmpeg needs a real file, so a temporary one."""
-    with tempfile.TemporaryDirectory(prefix="featviz-export-") as tmp:
-        path = os.path.join(tmp, f"run.{check_format(fmt)}")
-        export(run, path, fmt=fmt, size=size, fps=fps)
-        with open(path, "rb") as f:
-            return f.read()
