@@ -25,6 +25,8 @@ BLOWUP = 1e6  # a parameter this large means gradient descent diverged
 CHECK_EVERY = 25  # steps between divergence checks (a check costs a few ops)
 
 Progress = Callable[[int, int, float], None]  # (step, total steps, current exact mse)
+Watch = Callable[["Run"], None]  # a partial run: some recorded snapshots and the current state last
+LIVE_FRAMES = 16  # recorded snapshots (evenly picked, last included) in a partial run for watch
 
 
 class Cancelled(Exception):
@@ -146,9 +148,14 @@ def train(
     progress: Progress | None = None,
     should_stop: Callable[[], bool] | None = None,
     progress_every: float = 0.2,
+    watch: Watch | None = None,
 ) -> Run:
     """Train per the config and record snapshots. Divergence ends the run early (status
-    'diverged'); it never raises for it. Raises Cancelled if should_stop() turns True."""
+    'diverged'); it never raises for it. Raises Cancelled if should_stop() turns True.
+
+    watch (for a live view): called at every progress report with a partial Run, at most
+    LIVE_FRAMES recorded snapshots and the current state as its last frame. It only reads the
+    state, so a run with a watch is the same run, bit for bit."""
     t0 = time.perf_counter()
     rng = np.random.default_rng(cfg.seed)
     teacher_w, teacher_a, basis = make_teachers(cfg, rng)
@@ -199,6 +206,8 @@ def train(
                         raise Cancelled(f"cancelled at step {g}")
                     if progress is not None:
                         progress(g, offset + total_gd, state.mse())
+                    if watch is not None:
+                        watch(rec.partial(g, gd_stage, lam))
     run = rec.finish(t0, offset + total_gd, "", diverged=False)
     if progress is not None:
         progress(offset + total_gd, offset + total_gd, float(run.mse[-1]))
@@ -226,14 +235,34 @@ class _Recorder:
         return ""
 
     def snap(self, step: int, stage: int, lam: float) -> None:
+        row = self._row(step, stage, lam)
+        if row is None:
+            return  # a state on its way to blowing up is not recorded
+        for name, column in self.columns.items():
+            column.append(row[name])
+
+    def partial(self, step: int, stage: int, lam: float) -> Run:
+        """The run so far, for a live view: up to LIVE_FRAMES recorded snapshots (evenly picked,
+        the first and last included), then the current state unless it was just recorded."""
+        n = len(self.columns["step"])  # the training thread appends; this runs on it too
+        pick = sorted(set(np.round(np.linspace(0, n - 1, min(n, LIVE_FRAMES))).astype(int).tolist())) if n else []
+        columns = {name: [column[i] for i in pick] for name, column in self.columns.items()}
+        if not n or self.columns["step"][n - 1] != step:
+            row = self._row(step, stage, lam)
+            if row is not None:
+                for name, column in columns.items():
+                    column.append(row[name])
+        return self._run(columns, 0.0, status="ok", message="", diverged_step=-1)
+
+    def _row(self, step: int, stage: int, lam: float) -> dict | None:
         W, a, alpha, beta = self.state.params()
         mse = self.state.mse()
         train_loss = mse if self.cfg.data == "population" else self.state.train_loss()
         reg = 0.5 * lam * (float((a * a).sum()) + float((W * W).sum()))
         objective = train_loss + reg
         if not all(math.isfinite(v) for v in (mse, train_loss, objective)):
-            return  # a state on its way to blowing up is not recorded
-        row = {
+            return None
+        return {
             "step": step,
             "stage": stage,
             "lam": lam,
@@ -245,8 +274,6 @@ class _Recorder:
             "alpha": alpha,
             "beta": beta,
         }
-        for name, column in self.columns.items():
-            column.append(row[name])
 
     def finish(self, t0: float, step: int, reason: str, *, diverged: bool) -> Run:
         if diverged:
@@ -255,15 +282,24 @@ class _Recorder:
                 f"Training diverged at step {step}: {reason}. Frames up to step {self.columns['step'][-1]} are "
                 f"shown. Try a smaller learning rate, e.g. lr = {last_lr / 10:.3g}."
             )
+        return self._run(
+            self.columns,
+            time.perf_counter() - t0,
+            status="diverged" if diverged else "ok",
+            message=reason,
+            diverged_step=step if diverged else -1,
+        )
+
+    def _run(self, columns: dict[str, list], seconds: float, *, status: str, message: str, diverged_step: int) -> Run:
         st = self.state
         return Run(
             config=self.cfg,
             teacher_w=st.teacher_w,
             teacher_a=st.teacher_a,
             basis=self._basis,
-            **{f.name: np.array(self.columns[f.name], dtype=f.dtype) for f in PER_FRAME},
-            status="diverged" if diverged else "ok",
-            message=reason,
-            diverged_step=step if diverged else -1,
-            train_seconds=time.perf_counter() - t0,
+            **{f.name: np.array(columns[f.name], dtype=f.dtype) for f in PER_FRAME},
+            status=status,
+            message=message,
+            diverged_step=diverged_step,
+            train_seconds=seconds,
         )

@@ -42,7 +42,9 @@ st.markdown(f"**What you should see.** {ui.md(lesson.expect)}")
 st.markdown(f"**Check.** {ui.md(lesson.criterion)}")
 
 status = st.container()
-check_box, last_line, figure_slot = st.empty(), st.empty(), st.empty()
+check_box, last_line = st.empty(), st.empty()
+ui.presentation_switch()
+figure_slot = ui.AnimationView("lesson_animation")
 run = ui.obtain_run(lesson.config, area=status, label="lesson", figure_slot=figure_slot)
 if run is None:
     st.stop()
@@ -55,7 +57,7 @@ if run.status != "ok":
     status.error(run.message)
 
 last_line.markdown(f"**Last frame:** {frame_summary(run, run.n_frames - 1)}")
-figure_slot.plotly_chart(ui.animation_figure(run), theme=None, key=f"lesson_fig_{slug}", config=ui.CHART_CONFIG)
+figure_slot.show(ui.animation_figure(run))
 
 c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
 with c1:

@@ -44,6 +44,7 @@ TRAIL_FRAMES = 6  # frames in a trail
 # The neuron traces a click can pick, by trace name (animation_figure's names).
 PATH_TRACES = ("student neurons", "angle vs mass")
 CHART_CONFIG = {"displaylogo": False, "responsive": True}
+PRESENT_FONT_PX = 24  # smallest text of the presentation view (readable from the back of a room)
 
 # isolate_styles=False: plotly.js puts its styles (hover labels, modebar) in document.head,
 # which a shadow root would not see.
@@ -172,6 +173,7 @@ def animation_chart(
     height: int | None = None,
     path_traces: tuple[str, ...] = PATH_TRACES,
     on_neuron: Callable[[], None] | None = None,
+    present: bool = False,
 ) -> AnimationChart:
     """Mount (or update in place) the animation chart `key` showing `figure`.
 
@@ -191,6 +193,8 @@ def animation_chart(
         report_clicks=on_neuron is not None,
         plotly_url=_plotly_js_url(),
         config=CHART_CONFIG,
+        present=bool(present),
+        present_font=PRESENT_FONT_PX,
     )
     if height is not None:
         opts["height"] = int(height)

@@ -3,7 +3,8 @@
 Pages import this package and use the names below; each module does one job:
 ``frame`` (navigation and the multipage work-around), ``runs`` (the shared job manager and the
 run figure cache), ``links`` (query parameters <-> config), ``widgets`` (config widgets),
-``progress`` (training with a progress bar: ``obtain_run``), ``text`` (Markdown escaping).
+``progress`` (training with a progress bar: ``obtain_run``), ``view`` (the page's animation
+chart, live while training, and the presentation view), ``text`` (Markdown escaping).
 """
 
 from featviz.ui.frame import PAGES, frame, page_frame
@@ -11,9 +12,11 @@ from featviz.ui.links import config_from_url, link_for, query_mapping, remember,
 from featviz.ui.progress import CANCELLED_NOTE, LOADING_NOTE, TRAINING_NOTE, obtain_run, prefetch, train_clicked
 from featviz.ui.runs import CHART_CONFIG, MAX_SHOWN_POINTS, animation_figure, manager, shown
 from featviz.ui.text import md
+from featviz.ui.view import AnimationView, presentation_switch
 from featviz.ui.widgets import config_from_widgets, config_widgets, load_widgets, widget_values
 
 __all__ = [
+    "AnimationView",
     "CANCELLED_NOTE",
     "CHART_CONFIG",
     "LOADING_NOTE",
@@ -32,6 +35,7 @@ __all__ = [
     "obtain_run",
     "page_frame",
     "prefetch",
+    "presentation_switch",
     "query_mapping",
     "remember",
     "set_query",

@@ -28,9 +28,17 @@ def link_for(mapping: Mapping[str, str]) -> str:
 
 
 def set_query(mapping: Mapping[str, str]) -> None:
-    """Write the mapping to the URL, only when it changed (each write is a history entry)."""
-    if query_mapping() != dict(mapping):
-        st.query_params.from_dict(dict(mapping))
+    """Write the mapping to the URL, only when it changed (each write is a history entry).
+
+    The presentation view (?view=present) stays in the URL with the config.
+    """
+    from featviz.ui.view import PRESENT, VIEW_KEY, presenting
+
+    mapping = dict(mapping)
+    if presenting():
+        mapping[VIEW_KEY] = PRESENT
+    if query_mapping() != mapping:
+        st.query_params.from_dict(mapping)
 
 
 def config_from_url(state_key: str = "cfg") -> tuple[Config, list[str]]:
