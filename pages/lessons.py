@@ -43,8 +43,7 @@ st.markdown(f"**Check.** {ui.md(lesson.criterion)}")
 
 status = st.container()
 check_box, last_line = st.empty(), st.empty()
-ui.presentation_switch()
-figure_slot = ui.AnimationView("lesson_animation")
+figure_slot = ui.AnimationView("lesson_animation", present=ui.presentation_switch())
 run = ui.obtain_run(lesson.config, area=status, label="lesson", figure_slot=figure_slot)
 if run is None:
     st.stop()

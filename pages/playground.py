@@ -45,7 +45,7 @@ if pending is not None and pending != cfg:
 status = st.container()
 result_line = st.empty()
 present = ui.presentation_switch()
-figure_slot = ui.AnimationView("animation", trails=trails)
+figure_slot = ui.AnimationView("animation", trails=trails, present=present)
 run = ui.obtain_run(cfg, area=status, figure_slot=figure_slot)
 if run is None:
     st.stop()

@@ -93,13 +93,16 @@ function presentLayout(layout, px) {
     if (out[ax].title && typeof out[ax].title === "object") out[ax].title.font = { ...(out[ax].title.font || {}), size: px };
   }
   enlargeFonts(out, px);
-  if (out.title && typeof out.title === "object") out.title.font = { ...(out.title.font || {}), size: Math.round(px * 1.3) };
+  if (out.title && typeof out.title === "object") {
+    out.title.font = { ...(out.title.font || {}), size: Math.round(px * 1.3) };
+    delete out.title.subtitle; // the slider's line says what is shown; room for the panels' titles
+  }
   out.height = Math.max(600, window.innerHeight - 70);
   out.width = undefined;
   out.autosize = true;
   out.margin = { ...(out.margin || {}), b: Math.max(out.margin?.b || 0, 230) };
   out.sliders = (out.sliders || []).map((s) => ({
-    ...s, font: { ...(s.font || {}), size: px }, len: 0.85, x: 0.12, pad: { ...(s.pad || {}), t: 40 },
+    ...s, font: { ...(s.font || {}), size: px }, len: 0.76, x: 0.24, pad: { ...(s.pad || {}), t: 40 },
     ticklen: 12, minorticklen: 6, tickwidth: 2,
     currentvalue: { ...(s.currentvalue || {}), font: { ...(s.currentvalue?.font || {}), size: px + 2 } },
   }));
@@ -122,6 +125,11 @@ class Chart {
     this.note.style.cssText = "min-height:1.4em;font-size:0.85rem;color:#333;padding:0 0 2px 4px;";
     root.appendChild(this.note);
     root.appendChild(this.div);
+    // The page's width changes without a window resize (the sidebar, the presentation view).
+    this.resizer = new ResizeObserver(() => {
+      if (this.Plotly && this.draws) this.Plotly.Plots.resize(this.div).catch(() => {});
+    });
+    this.resizer.observe(root);
     this.pending = null;
     this.busy = false;
     this.selected = null; // {neuron}
@@ -187,7 +195,11 @@ class Chart {
     await Plotly.react(this.div, { data, layout, frames, config: opts.config || {} });
     this.div.style.minHeight = "";
     this.listen();
-    if (opts.present) this.listenKeys();
+    if (opts.present) {
+      this.listenKeys();
+      if (!this.presented) this.root.scrollIntoView({ block: "start" }); // the chart alone on screen
+    }
+    this.presented = !!opts.present;
     this.current = layout.sliders?.[0]?.active || 0;
     this.div.dataset.featvizFrame = String(this.current);
     this.draws += 1;
@@ -410,6 +422,7 @@ class Chart {
 
   destroy() {
     if (this.onKey) document.removeEventListener("keydown", this.onKey);
+    this.resizer.disconnect();
     if (this.Plotly) this.Plotly.purge(this.div);
     this.div.remove();
     this.note.remove();

@@ -30,14 +30,14 @@ def link_for(mapping: Mapping[str, str]) -> str:
 def set_query(mapping: Mapping[str, str]) -> None:
     """Write the mapping to the URL, only when it changed (each write is a history entry).
 
-    The presentation view (?view=present) stays in the URL with the config.
+    The view parameter (?view=present) is left as it is: ui.presentation_switch owns it.
     """
-    from featviz.ui.view import PRESENT, VIEW_KEY, presenting
+    from featviz.ui.view import VIEW_KEY
 
-    mapping = dict(mapping)
-    if presenting():
-        mapping[VIEW_KEY] = PRESENT
-    if query_mapping() != mapping:
+    mapping, current = dict(mapping), query_mapping()
+    if VIEW_KEY in current:
+        mapping[VIEW_KEY] = current[VIEW_KEY]
+    if current != mapping:
         st.query_params.from_dict(mapping)
 
 

@@ -21,11 +21,13 @@ class AnimationView:
     run to it (the preview, live snapshots while training, then the full animation).
     """
 
-    def __init__(self, key: str, *, trails: bool = False, path_traces: tuple[str, ...] = PATH_TRACES):
+    def __init__(
+        self, key: str, *, trails: bool = False, present: bool = False, path_traces: tuple[str, ...] = PATH_TRACES
+    ):
         self.key = key
         self.trails = trails
         self.path_traces = path_traces
-        self.present = presenting()
+        self.present = present  # the presentation view's chart (see presentation_switch)
         self.slot = st.empty()
         self.feed = st.empty()  # later figures of this run travel through it
         self.chart: AnimationChart | None = None
@@ -93,11 +95,20 @@ def partial_figure(run):
 
 
 def presenting() -> bool:
-    """True in the presentation view (?view=present, kept in the session across reruns)."""
-    asked = st.query_params.get(VIEW_KEY)
-    if asked is not None:
+    """True in the presentation view: ?view=present, kept in the session across reruns.
+
+    A link's value counts when it is new (like the config's parameters); the button sets the
+    session's value, which the page's set_query then writes to the URL.
+    """
+    asked = st.query_params.get(VIEW_KEY, "")
+    if asked != st.session_state.get(VIEW_KEY + "_url", ""):
+        st.session_state[VIEW_KEY + "_url"] = asked
         st.session_state[VIEW_KEY] = asked
     return st.session_state.get(VIEW_KEY) == PRESENT
+
+
+def _toggle_view() -> None:
+    st.session_state[VIEW_KEY] = "" if presenting() else PRESENT
 
 
 _PRESENT_CSS = """
@@ -114,22 +125,20 @@ def presentation_switch() -> bool:
 
     On, the sidebar and header are hidden and the chart fills the window with large text and
     controls (space: Play/Pause, ←/→: a frame, Home/End: first/last). The view travels in the
-    link (?view=present) with the page's config.
+    link (?view=present) with the page's config; this is the one place that writes it.
     """
     on = presenting()
-    if st.button(
+    st.button(
         "Leave presentation view" if on else "Presentation view",
         key="present_toggle",
         icon=":material/close_fullscreen:" if on else ":material/slideshow:",
         help="The animation alone, full screen, readable from the back of a room; keys: space, ←/→, Home/End.",
-    ):
-        on = not on
-        st.session_state[VIEW_KEY] = PRESENT if on else ""
+        on_click=_toggle_view,
+    )
+    if (st.query_params.get(VIEW_KEY) == PRESENT) != on:
         q = {k: st.query_params.get_all(k)[-1] for k in st.query_params if k != VIEW_KEY}
-        if on:
-            q[VIEW_KEY] = PRESENT
-        st.query_params.from_dict(q)
-        st.rerun()
+        st.query_params.from_dict(q | ({VIEW_KEY: PRESENT} if on else {}))
+        st.session_state[VIEW_KEY + "_url"] = PRESENT if on else ""
     if on:
         st.html(_PRESENT_CSS)
     return on
