@@ -153,7 +153,6 @@ def test_click_draws_the_neurons_path(app_server, big_page, screenshot):
     page.goto(app_server + _link(PLANAR))
     _wait(page, lambda s: s["frames"] > 1 and s["type"] == "scatter", "the planar animation")
     wait_for_app(page)
-    page.locator(CHART).scroll_into_view_if_needed()
     target = page.evaluate(
         """async (name) => {
         const gd = document.querySelector('.featviz-chart');
