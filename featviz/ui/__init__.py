@@ -16,13 +16,13 @@ from featviz.ui.view import AnimationView, presentation_switch
 from featviz.ui.widgets import config_from_widgets, config_widgets, load_widgets, widget_values
 
 __all__ = [
-    "AnimationView",
     "CANCELLED_NOTE",
     "CHART_CONFIG",
     "LOADING_NOTE",
     "MAX_SHOWN_POINTS",
     "PAGES",
     "TRAINING_NOTE",
+    "AnimationView",
     "animation_figure",
     "config_from_url",
     "config_from_widgets",

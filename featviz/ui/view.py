@@ -115,7 +115,9 @@ _PRESENT_CSS = """
 <style>
 section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
 [data-testid="stExpandSidebarButton"], header[data-testid="stHeader"] { display: none !important; }
-[data-testid="stMainBlockContainer"], .block-container { padding: 0.5rem 1rem 0 1rem !important; max-width: 100% !important; }
+[data-testid="stMainBlockContainer"], .block-container {
+  padding: 0.5rem 1rem 0 1rem !important; max-width: 100% !important;
+}
 </style>
 """
 
