@@ -370,7 +370,19 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=8, help="pages opened at once (default 8)")
     parser.add_argument("--class-size", type=int, default=30, help="sessions of the classroom (default 30)")
     parser.add_argument("--all", action="store_true", help="also the older page-load scenarios")
+    parser.add_argument("--live-only", action="store_true", help="only the live run")
     args = parser.parse_args()
+    if args.live_only:
+        from playwright.sync_api import sync_playwright
+
+        with tempfile.TemporaryDirectory(prefix="featviz-bench-") as tmp, sync_playwright() as pw:
+            (Path(tmp) / "cache").mkdir()
+            browser = launch_chromium(pw)
+            with streamlit_server(APP, Path(tmp) / "cache", Path(tmp) / "log") as app:
+                live = live_rate(browser, app, app.pid)
+            browser.close()
+        print(f"load average {os.getloadavg()[0]:.2f}: {live}")
+        return
 
     from playwright.sync_api import sync_playwright
 

@@ -139,12 +139,16 @@ class AnimationChart:
     _slot: Any = None
     _seq: int = field(default=0)
 
-    def update(self, figure: Any, *, live: bool | None = None, trails: bool | None = None, slot=None) -> None:
+    def update(
+        self, figure: Any, *, live: bool | None = None, trails: bool | None = None, slot=None, patch: bool = False
+    ) -> None:
         """Show `figure` in this chart now, without a rerun (for example a new snapshot while training).
 
         Streamlit allows one element per key and run, so the figure travels in a small keyless
         element (placed in `slot`, or in an st.empty made here at the first update) that hands it
-        to the chart in the browser.
+        to the chart in the browser. patch=True: `figure` is {"traces": {name: data}, "label": text},
+        the current state of a training run, put in place of the chart's last frame (a cheap live
+        update between full figures).
         """
         if live is not None:
             self._opts["live"] = live
@@ -155,7 +159,7 @@ class AnimationChart:
         if self._slot is None:
             self._slot = st.empty()
         self._seq += 1
-        opts = self._opts | {"seq": self._seq}
+        opts = self._opts | {"seq": self._seq} | ({"patch": True} if patch else {})
         # The next run's animation_chart call must reach the browser even if its figure equals
         # the one this run mounted (the chart now shows a pushed one).
         st.session_state[_pushed_key(self.key)] = True

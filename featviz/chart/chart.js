@@ -163,7 +163,37 @@ class Chart {
 
   async show(text) {
     const { opts, figure } = JSON.parse(text);
+    if (opts.patch) return this.applyPatch(opts, figure);
+    return this.draw(opts, figure);
+  }
+
+  // A live patch: the current state of a training run in place of the last frame's neuron
+  // traces (and its slider line), drawn with the last full figure's layout and curves.
+  async applyPatch(opts, patch) {
+    const fig = this.lastFigure;
+    const frames = fig?.frames || [];
+    if (!frames.length) return;
+    const last = frames[frames.length - 1];
+    const frame = { ...last, data: last.data.slice() };
+    for (const [name, d] of Object.entries(patch.traces || {})) {
+      const j = (last.traces || []).indexOf(fig.data.findIndex((t) => t.name === name));
+      if (j >= 0) frame.data[j] = merge(last.data[j], d);
+    }
+    const layout = { ...fig.layout };
+    const sl = layout.sliders?.[0];
+    if (sl?.steps?.length && patch.label) {
+      const steps = sl.steps.slice();
+      steps[steps.length - 1] = { ...steps[steps.length - 1], label: patch.label };
+      layout.sliders = [{ ...sl, steps }, ...layout.sliders.slice(1)];
+    }
+    const { patch: _, ...rest } = opts;
+    await this.draw({ ...this.opts, ...rest, live: true }, { ...fig, layout, frames: frames.slice(0, -1).concat([frame]) });
+    this.div.dataset.featvizPatches = String(Number(this.div.dataset.featvizPatches || 0) + 1);
+  }
+
+  async draw(opts, figure) {
     this.opts = opts;
+    if (!opts.patch) this.lastFigure = figure;
     let layout = { ...(figure.layout || {}) };
     if (opts.height) layout.height = opts.height;
     if (opts.present) layout = presentLayout(layout, opts.present_font || 24);

@@ -11,7 +11,7 @@ from featviz.config import Config
 from featviz.jobs import DONE, FAILED, QUEUED
 from featviz.run import Run
 from featviz.ui.runs import manager
-from featviz.ui.view import live_figure, partial_figure
+from featviz.ui.view import live_update, partial_figure
 
 CANCELLED_NOTE = "Training was cancelled. Press **Train** to start it again."
 # What the animation's place says before the animation is drawn: while the run trains, and once
@@ -70,14 +70,18 @@ def obtain_run(cfg: Config, *, area, label: str = "run", wait_first: float = 1.0
         with slot.container():
             bar = st.progress(job.fraction, text=_progress_text(job))
             st.button("Cancel training", key=f"cancel_{label}")
-        shown = -1
+        full, shown = -1, -1  # versions of the full live figure and of the state shown
         while not job.wait(LIVE_INTERVAL_S):
             bar.progress(job.fraction, text=_progress_text(job))
-            if figure_slot is not None and job.partial_version != shown:
-                fig = live_figure(job)
-                if fig is not None:
-                    shown = job.partial_version
-                    figure_slot.show(fig, live=True)
+            live = live_update(job) if figure_slot is not None else None
+            if live is None:
+                continue
+            if live.full_version != full:
+                figure_slot.show(live.figure, live=True)
+                full = shown = live.full_version
+            if live.patch is not None and live.patch_version > shown:
+                figure_slot.patch(live.patch)
+                shown = live.patch_version
         slot.empty()
     if job.state == DONE:
         if preview:  # the browser shows these panels until it has the animation and has drawn it

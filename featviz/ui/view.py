@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
+import time
 from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
 
+import numpy as np
 import streamlit as st
 
 from featviz.chart import PATH_TRACES, AnimationChart, animation_chart
@@ -46,6 +52,11 @@ class AnimationView:
         else:
             self.chart.update(figure, live=live, slot=self.feed)
 
+    def patch(self, patch: str) -> None:
+        """A live patch (Live.patch) for the chart mounted in this run; nothing if none is."""
+        if self.chart is not None:
+            self.chart.update(patch, live=True, slot=self.feed, patch=True)
+
     def empty(self) -> None:
         """Nothing in the animation's place (a refused or failed run)."""
         if self.chart is None:
@@ -54,34 +65,91 @@ class AnimationView:
 
 # ---- live figures, shared by every session watching a job ----------------------------------
 
-_LIVE_LOCK = threading.Lock()  # one live figure built at a time, server-wide
-_LIVE: OrderedDict[str, tuple[int, object]] = OrderedDict()  # job key -> (partial version, figure)
+FULL_EVERY_S = 1.0  # a job's full live figure (curves, slider) is rebuilt this often at most
+_LIVE_LOCK = threading.Lock()  # one full live figure built at a time, server-wide
+_LIVE: OrderedDict[str, Live] = OrderedDict()
 _LIVE_SIZE = 64
+_log = logging.getLogger(__name__)
 
 
-def live_figure(job):
-    """The animation of a training job's partial run, built once per version for every session.
+@dataclass
+class Live:
+    """What a training job's chart shows: a full figure of its partial run, then cheap patches.
 
-    While another session builds one, the last built figure is returned (or None): a classroom
-    watching one job costs one figure per snapshot, and the builds never pile up.
+    A full figure (figures.animation_figure: 0.3-0.6 s of CPU) is built at most every
+    FULL_EVERY_S; between them a patch (a few ms) moves the neuron views to the latest state.
+    Built once per version for every session watching the job, so a classroom costs one.
     """
+
+    full_version: int
+    figure: Any
+    mass_ref: float
+    n_frames: int
+    built: float
+    patch_version: int = -1
+    patch: str | None = None  # JSON: {"traces": {name: data}, "label": slider line}
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def live_update(job) -> Live | None:
+    """The job's latest live figure and patch (None before its first partial run)."""
     from featviz import figures
 
     version, run = job.partial_version, job.partial
-    hit = _LIVE.get(job.key)
-    if run is None or (hit is not None and hit[0] >= version):
-        return hit[1] if hit else None
-    if not _LIVE_LOCK.acquire(blocking=False):
-        return hit[1] if hit else None
-    try:
-        fig = figures.animation_figure(run)
-        _LIVE[job.key] = (version, fig)
-        _LIVE.move_to_end(job.key)
-        while len(_LIVE) > _LIVE_SIZE:
-            _LIVE.popitem(last=False)
-        return fig
-    finally:
-        _LIVE_LOCK.release()
+    entry = _LIVE.get(job.key)
+    if run is None:
+        return entry
+    stale = entry is None or (version > entry.full_version and time.monotonic() - entry.built >= FULL_EVERY_S)
+    if stale and _LIVE_LOCK.acquire(blocking=False):
+        try:
+            fig = figures.animation_figure(run)
+            entry = Live(version, fig, _mass_ref(run), run.n_frames, time.monotonic(), patch_version=version)
+            _LIVE[job.key] = entry
+            _LIVE.move_to_end(job.key)
+            while len(_LIVE) > _LIVE_SIZE:
+                _LIVE.popitem(last=False)
+        finally:
+            _LIVE_LOCK.release()
+    elif entry is not None and version > entry.patch_version and entry.lock.acquire(blocking=False):
+        try:
+            entry.patch, entry.patch_version = _patch(run, entry), version
+        except Exception:  # noqa: BLE001 - the figures' internals changed: full figures only
+            _log.exception("live patch failed")
+            entry.patch_version = 1 << 62
+        finally:
+            entry.lock.release()
+    return entry
+
+
+def _mass_ref(run) -> float:
+    from featviz.figures._neurons import _mass_ref as ref
+
+    return ref(np.nan_to_num(run.metrics.mass, nan=0.0, posinf=0.0))
+
+
+def _patch(run, entry: Live) -> str:
+    """The run's last state as the chart's last frame: neuron and angle traces, slider line."""
+    from featviz.figures._data import _frame_label
+    from featviz.figures._neurons import _angle_trace, _neuron_trace, _neuron_view
+    from featviz.metrics import frame_summary
+
+    i = run.n_frames - 1
+    v = _neuron_view(run.frames_subset([i]), mass_ref=entry.mass_ref)
+    traces = {
+        PATH_TRACES[0]: _neuron_trace(v, 0, full=False),
+        PATH_TRACES[1]: _angle_trace(v, 0, full=False),
+    }
+    n = entry.n_frames
+    label = f"frame {n}/{n} · {_frame_label(run, i)} — {frame_summary(run, i)}"
+    return json.dumps({"traces": traces, "label": label}, default=_plain)
+
+
+def _plain(x):
+    if isinstance(x, np.ndarray):
+        return np.nan_to_num(x.astype(float)).tolist() if x.dtype.kind == "f" else x.tolist()
+    if isinstance(x, np.generic):
+        return x.item()
+    raise TypeError(type(x).__name__)
 
 
 def partial_figure(run):
