@@ -168,32 +168,45 @@ class Chart {
   }
 
   // A live patch: the current state of a training run in place of the last frame's neuron
-  // traces (and its slider line), drawn with the last full figure's layout and curves.
+  // traces and slider line. Restyled in place (a full Plotly.react of the figure, 3-D scene
+  // included, costs the browser far more); the stored figure's last frame follows, so the next
+  // full draw or a trail starts from it.
   async applyPatch(opts, patch) {
     const fig = this.lastFigure;
     const frames = fig?.frames || [];
-    if (!frames.length) return;
+    const gd = this.div;
+    if (!frames.length || !gd.data) return;
     const last = frames[frames.length - 1];
     const frame = { ...last, data: last.data.slice() };
+    const restyles = [];
     for (const [name, d] of Object.entries(patch.traces || {})) {
       const j = (last.traces || []).indexOf(fig.data.findIndex((t) => t.name === name));
       if (j >= 0) frame.data[j] = merge(last.data[j], d);
+      const idx = gd.data.findIndex((t) => t.name === name);
+      if (idx < 0) continue;
+      const up = { x: [d.x], y: [d.y], customdata: [d.customdata] };
+      if (d.z) up.z = [d.z];
+      for (const k of ["color", "symbol", "size"]) if (d.marker?.[k] !== undefined) up["marker." + k] = [d.marker[k]];
+      restyles.push([up, [idx]]);
     }
-    const layout = { ...fig.layout };
-    const sl = layout.sliders?.[0];
-    if (sl?.steps?.length && patch.label) {
-      const steps = sl.steps.slice();
-      steps[steps.length - 1] = { ...steps[steps.length - 1], label: patch.label };
-      layout.sliders = [{ ...sl, steps }, ...layout.sliders.slice(1)];
+    fig.frames = frames.slice(0, -1).concat([frame]);
+    const atLast = (gd._fullLayout?.sliders?.[0]?.active ?? frames.length - 1) === frames.length - 1;
+    if (!atLast || (opts.trails ?? this.opts?.trails)) {
+      // Not showing the last frame (the user moved the slider), or trails: draw it all again.
+      const { patch: _, ...rest } = opts;
+      return this.draw({ ...this.opts, ...rest, live: true }, fig);
     }
-    const { patch: _, ...rest } = opts;
-    await this.draw({ ...this.opts, ...rest, live: true }, { ...fig, layout, frames: frames.slice(0, -1).concat([frame]) });
-    this.div.dataset.featvizPatches = String(Number(this.div.dataset.featvizPatches || 0) + 1);
+    for (const [up, idx] of restyles) await this.Plotly.restyle(gd, up, idx);
+    const steps = gd.layout.sliders?.[0]?.steps;
+    if (steps?.length && patch.label) await this.Plotly.relayout(gd, { [`sliders[0].steps[${steps.length - 1}].label`]: patch.label });
+    this.draws += 1;
+    gd.dataset.featvizDraws = String(this.draws);
+    gd.dataset.featvizPatches = String(Number(gd.dataset.featvizPatches || 0) + 1);
   }
 
   async draw(opts, figure) {
     this.opts = opts;
-    if (!opts.patch) this.lastFigure = figure;
+    this.lastFigure = figure;
     let layout = { ...(figure.layout || {}) };
     if (opts.height) layout.height = opts.height;
     if (opts.present) layout = presentLayout(layout, opts.present_font || 24);
