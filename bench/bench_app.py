@@ -1,6 +1,6 @@
 """App benchmark: time to a drawn animation in a real browser, figure payload, many users at once.
 
-    python bench/bench_app.py [--repeat 3] [--users 8]
+    python bench/bench_app.py [--repeat 3] [--users 8] [--class-size 30] [--all]
 
 Starts ``streamlit run app.py`` with an empty cache (the browser driver the tests use too,
 devtools/browser.py) and drives Debian's Chromium (/usr/bin/chromium) with Playwright.
@@ -27,6 +27,21 @@ Each scenario runs ``--repeat`` times; the table gives the median and the range.
 default figure's payload, and N users at once (N new contexts, each on its own link, runs not
 cached, every navigation started before any is awaited): wall time until every figure is
 visible, the server's CPU time meanwhile, and its peak resident memory.
+
+The animation chart (featviz.chart, one element kept across reruns), in one run and one browser:
+
+- switch inside the app to a cached config (m in the sidebar, Train) against a **floor**: a
+  minimal Streamlit page (bench/floor_app.py) showing the same figures with st.plotly_chart,
+  switched by a radio between two cached figures; from the click to the new animation drawn;
+- a cached link in a new tab of a browser that has shown the page, app against floor;
+- live: a run of about 10 s; snapshots drawn per second while it trains (the chart's draw
+  counter) and the server CPU time meanwhile;
+- a classroom: N sessions (new browser contexts, plotly.js blocked so the browser costs little
+  and the server is measured) open the same lesson link at once on a fresh server; one
+  training; time until each shows its result line (p50/p95), server CPU, peak memory; then N
+  sessions with N different small configs.
+
+The older scenarios (fresh server, new context, reload, users at once) run with ``--all``.
 
 Run it when the machine is otherwise quiet (``uptime``): the browser and the server share the
 CPU. It is not a test; nothing is asserted.
@@ -59,6 +74,11 @@ from devtools.browser import (  # noqa: E402
 )
 
 RESULT = "Result (last frame):"
+FLOOR_APP = ROOT / "bench" / "floor_app.py"
+CHART_DRAWS = "() => Number(document.querySelector('.featviz-chart')?.dataset.featvizDraws || 0)"
+PROGRESS = '[data-testid="stProgress"]'
+LIVE_LINK = "/?epochs=25&steps=2000&seed=7"  # 50 000 steps of the default size: about 10 s here
+CLASS_LESSON = "three-stages"  # the Lessons page's largest run
 ANIMATION = f"{FIGURE} .slider-group"  # the animation is drawn (the preview shown while training has no slider)
 M_LABEL = "m · student width"
 
@@ -204,15 +224,178 @@ def browser_rows(pw, repeat: int) -> list[tuple[str, dict[str, list[float]]]]:
     return list(scenarios.items())
 
 
+def pct(values: list[float], q: float) -> float:
+    v = sorted(values)
+    return v[min(len(v) - 1, max(0, round(q / 100 * (len(v) - 1))))]
+
+
+def floor_switch(page, m: int) -> float:
+    """Seconds from a click on the floor page's radio until the m animation is drawn."""
+    page.evaluate("window.__fv_title = ''")
+    t0 = page.evaluate("performance.now()")
+    page.locator('[data-testid="stRadio"] label').filter(has_text=str(m)).click()
+    page.wait_for_function(f"(window.__fv_title || '').includes('m={m},')", timeout=FIGURE_TIMEOUT_MS, polling="raf")
+    t1 = page.evaluate("performance.now()")
+    wait_for_app(page)
+    return (t1 - t0) / 1000
+
+
+def chart_rows(browser, app: str, floor: str, repeat: int) -> list[tuple[str, str, str]]:
+    """(scenario, app, floor) rows: switch to a cached config, a cached link in a new tab."""
+    app_page, floor_page = marked_context(browser), marked_context(browser)
+    for page, base in ((app_page, app), (floor_page, floor)):  # both runs cached, both pages warm
+        visit(page, base + "/?m=20")
+        visit(page, base + "/?m=30" if base == floor else base + "/")
+    switch_app, switch_floor, tab_app, tab_floor = [], [], [], []
+    for _ in range(repeat):
+        for m in (20, 30):
+            switch_app.append(in_app_switch(app_page, m))
+            switch_floor.append(floor_switch(floor_page, m))
+        for page, base, out in ((app_page, app + "/", tab_app), (floor_page, floor + "/?m=30", tab_floor)):
+            tab = page.context.new_page()
+            tab.set_viewport_size(VIEWPORT)
+            out.append(visit(tab, base)["drawn"])
+            tab.close()
+    app_page.context.close()
+    floor_page.context.close()
+    return [
+        (
+            "switch to a cached config in the page (click → new animation drawn)",
+            summary(switch_app),
+            summary(switch_floor),
+        ),
+        ("cached link, new tab of a browser that has shown the page", summary(tab_app), summary(tab_floor)),
+    ]
+
+
+def live_rate(browser, base: str, pid: int) -> dict:
+    """Snapshots drawn per second while a run of about 10 s trains, and the server CPU meanwhile."""
+    page = marked_context(browser)
+    page.goto(base + LIVE_LINK)
+    page.locator(PROGRESS).wait_for(state="visible", timeout=FIGURE_TIMEOUT_MS)
+    draws0, cpu0, t0 = page.evaluate(CHART_DRAWS), cpu_seconds(pid), time.monotonic()
+    sliders = set()
+    while page.locator(PROGRESS).count() and time.monotonic() - t0 < 300:
+        sliders.add(
+            page.evaluate(
+                "() => document.querySelector('.featviz-chart .slider-group > text.slider-label')?.textContent"
+            )
+        )
+        page.wait_for_timeout(50)
+    seconds, cpu = time.monotonic() - t0, cpu_seconds(pid) - cpu0
+    draws = page.evaluate(CHART_DRAWS) - draws0
+    page.wait_for_function(
+        "document.querySelector('.featviz-chart')?._transitionData?._frames?.length === 60", timeout=FIGURE_TIMEOUT_MS
+    )
+    page.context.close()
+    return {"seconds": seconds, "draws": draws, "fps": draws / seconds, "cpu": cpu, "distinct": len(sliders - {None})}
+
+
+def classroom(browser, base: str, links: list[str], result: str) -> dict:
+    """Sessions opening links at once (plotly.js blocked): when each shows its result line."""
+    pages = []
+    for _ in links:
+        ctx = browser.new_context(viewport=VIEWPORT)
+        ctx.route("**/plotly-*.min.js", lambda r: r.abort())
+        pages.append(ctx.new_page())
+    cpu0, t0 = cpu_seconds(base.pid), time.monotonic()
+    for p, link in zip(pages, links, strict=True):
+        p.goto(base + link, wait_until="commit")
+    shown: dict[int, float] = {}
+    while len(shown) < len(pages) and time.monotonic() - t0 < 600:
+        for i, p in enumerate(pages):
+            if i not in shown and p.get_by_text(result).count():
+                shown[i] = time.monotonic() - t0
+        time.sleep(0.1)
+    cpu = cpu_seconds(base.pid) - cpu0
+    for p in pages:
+        p.context.close()
+    times = list(shown.values())
+    return {
+        "shown": len(shown),
+        "of": len(pages),
+        "p50": pct(times, 50),
+        "p95": pct(times, 95),
+        "cpu": cpu,
+        "peak": server_memory_mb(base)["peak"],
+    }
+
+
+def chart_bench(pw, repeat: int, class_size: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="featviz-bench-") as tmp:
+        tmp = Path(tmp)
+        for name in ("app", "floor", "class"):
+            (tmp / name).mkdir()
+        browser = launch_chromium(pw)
+        try:
+            with (
+                streamlit_server(APP, tmp / "app", tmp / "app.log") as app,
+                streamlit_server(FLOOR_APP, tmp / "floor", tmp / "floor.log") as floor,
+            ):
+                rows = chart_rows(browser, app, floor, repeat)
+                live = live_rate(browser, app, app.pid)
+            with streamlit_server(APP, tmp / "class", tmp / "class.log") as base:
+                lesson = classroom(browser, base, [f"/lessons?lesson={CLASS_LESSON}"] * class_size, "Last frame:")
+                links = [f"/?m={8 + i}&epochs=2&steps=300&seed={500 + i}" for i in range(class_size)]
+                configs = classroom(browser, base, links, RESULT)
+        finally:
+            browser.close()
+    print("| scenario | app (animation chart) | floor (st.plotly_chart page) |")
+    print("| --- | --- | --- |")
+    for name, a, f in rows:
+        print(f"| {name} | {a} | {f} |")
+    print()
+    print("| measure | value |")
+    print("| --- | --- |")
+    print(
+        f"| live run ({LIVE_LINK}): snapshots drawn while training | {live['draws']} in {live['seconds']:.1f} s = "
+        f"{live['fps']:.1f} per s ({live['distinct']} distinct slider lines seen) |"
+    )
+    print(
+        f"| live run: server CPU while training (training included) | {live['cpu']:.1f} s in {live['seconds']:.1f} s |"
+    )
+    for name, r in (
+        (f"{class_size} sessions, one lesson link ({CLASS_LESSON})", lesson),
+        (f"{class_size} sessions, {class_size} small configs", configs),
+    ):
+        print(
+            f"| {name}: result line p50 / p95 | {r['p50']:.1f} s / {r['p95']:.1f} s ({r['shown']} of {r['of']} shown) |"
+        )
+        print(f"| {name}: server CPU / peak memory (VmHWM) | {r['cpu']:.1f} s / {r['peak']:.0f} MB |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of each scenario (default 3)")
     parser.add_argument("--users", type=int, default=8, help="pages opened at once (default 8)")
+    parser.add_argument("--class-size", type=int, default=30, help="sessions of the classroom (default 30)")
+    parser.add_argument("--all", action="store_true", help="also the older page-load scenarios")
+    parser.add_argument("--live-only", action="store_true", help="only the live run")
     args = parser.parse_args()
+    if args.live_only:
+        from playwright.sync_api import sync_playwright
+
+        with tempfile.TemporaryDirectory(prefix="featviz-bench-") as tmp, sync_playwright() as pw:
+            (Path(tmp) / "cache").mkdir()
+            browser = launch_chromium(pw)
+            with streamlit_server(APP, Path(tmp) / "cache", Path(tmp) / "log") as app:
+                live = live_rate(browser, app, app.pid)
+            browser.close()
+        print(f"load average {os.getloadavg()[0]:.2f}: {live}")
+        return
 
     from playwright.sync_api import sync_playwright
 
     load_before = os.getloadavg()
+    print(
+        f"featviz animation chart benchmark · {time.strftime('%Y-%m-%d %H:%M')} · {os.cpu_count()} CPUs · "
+        f"load average {load_before[0]:.2f} before · {args.repeat} repetitions: median (min–max), seconds\n"
+    )
+    with sync_playwright() as pw:
+        chart_bench(pw, args.repeat, args.class_size)
+    print(f"\nload average after: {os.getloadavg()[0]:.2f}\n")
+    if not args.all:
+        return
     with sync_playwright() as pw:
         timings = browser_rows(pw, args.repeat)
         with tempfile.TemporaryDirectory(prefix="featviz-bench-") as tmp:

@@ -26,6 +26,18 @@ BLOWUP = 1e6  # a parameter this large means gradient descent diverged
 CHECK_EVERY = 25  # steps between divergence checks (a check costs a few ops)
 
 Progress = Callable[[int, int, float], None]  # (step, total steps, current exact mse)
+Watch = Callable[["Run"], None]  # a partial run: some recorded snapshots and the current state last
+LIVE_FRAMES = 16  # recorded snapshots (evenly picked, last included) in a partial run for watch
+
+
+@dataclass(frozen=True)
+class _Report:
+    """What train() tells its caller while it runs: progress, the stop check, the live view."""
+
+    progress: Progress | None
+    should_stop: Callable[[], bool] | None
+    every: float  # seconds between reports
+    watch: Watch | None
 
 
 class Cancelled(Exception):
@@ -162,6 +174,7 @@ def train(
     should_stop: Callable[[], bool] | None = None,
     progress_every: float = 0.2,
     start: Start | None = None,
+    watch: Watch | None = None,
 ) -> Run:
     """Train per the config and record snapshots. Divergence ends the run early (status
     'diverged'); it never raises for it. Raises Cancelled if should_stop() turns True.
@@ -169,7 +182,11 @@ def train(
     start: continue gradient descent from this recorded state instead of the initial student
     (the teacher, and for data=samples the sample, are drawn from the seed as always); the run
     then records start's step and cfg.frames log-spaced snapshots after it, up to the end.
-    """
+
+    watch (for a live view): called at every progress report with a partial Run, at most
+    LIVE_FRAMES recorded snapshots and the current state as its last frame. It only reads the
+    state, so a run with a watch is the same run, bit for bit."""
+
     t0 = time.perf_counter()
     rng = np.random.default_rng(cfg.seed)
     teacher_w, teacher_a, basis = make_teachers(cfg, rng)
@@ -177,12 +194,13 @@ def train(
     state = new_state(cfg, w0, a0, teacher_w, teacher_a, rng)
 
     rec = _Recorder(state, cfg, basis)
+    report = _Report(progress, should_stop, progress_every, watch)
     total_gd = cfg.total_steps
     offset = cfg.stage_steps  # the paper's stages 1 and 2 are steps 1 and 2
     # A diverging run overflows on its way to the blow-up check: that is reported, not warned.
     with state.running(), np.errstate(all="ignore"):
         if start is not None:
-            return _continue(cfg, state, rec, start, t0, progress, should_stop, progress_every)
+            return _continue(cfg, state, rec, start, t0, report)
         rec.snap(0, STAGE_INIT, cfg.lam)
         if cfg.algo == "paper":
             eta = cfg.eta1 / cfg.init
@@ -203,10 +221,10 @@ def train(
             state.set_params(alpha=theta[0], beta=theta[1 : 1 + d], a=theta[1 + d :])
             rec.snap(2, STAGE_2, cfg.lam)
         grid = set(snapshot_steps(offset, offset + total_gd, cfg.frames - offset).tolist())
-        return _descend(cfg, state, rec, 1, grid, t0, progress, should_stop, progress_every)
+        return _descend(cfg, state, rec, 1, grid, t0, report)
 
 
-def _continue(cfg: Config, state: State, rec: _Recorder, start: Start, t0, progress, should_stop, every) -> Run:
+def _continue(cfg: Config, state: State, rec: _Recorder, start: Start, t0, report: _Report) -> Run:
     """train() from a recorded state: its snapshot again, then gradient descent to the end."""
     offset, total_gd = cfg.stage_steps, cfg.total_steps
     if not offset <= start.step < offset + total_gd:
@@ -216,12 +234,10 @@ def _continue(cfg: Config, state: State, rec: _Recorder, start: Start, t0, progr
     state.set_params(w=start.w, a=start.a, alpha=start.alpha, beta=start.beta)
     rec.snap(start.step, start.stage, start.lam)
     grid = set(snapshot_steps(start.step, offset + total_gd, cfg.frames).tolist())
-    return _descend(cfg, state, rec, start.step - offset + 1, grid, t0, progress, should_stop, every)
+    return _descend(cfg, state, rec, start.step - offset + 1, grid, t0, report)
 
 
-def _descend(
-    cfg: Config, state: State, rec: _Recorder, first: int, grid: set, t0, progress, should_stop, progress_every
-) -> Run:
+def _descend(cfg: Config, state: State, rec: _Recorder, first: int, grid: set, t0, report: _Report) -> Run:
     """Gradient steps first..total (1-based, after the stages), recording the steps in grid.
     Called inside train()'s state.running() and np.errstate."""
     offset, total_gd = cfg.stage_steps, cfg.total_steps
@@ -238,15 +254,17 @@ def _descend(
             if g in grid:
                 rec.snap(g, gd_stage, lam)
             now = time.perf_counter()
-            if now - last_report >= progress_every:
+            if now - last_report >= report.every:
                 last_report = now
-                if should_stop is not None and should_stop():
+                if report.should_stop is not None and report.should_stop():
                     raise Cancelled(f"cancelled at step {g}")
-                if progress is not None:
-                    progress(g, offset + total_gd, state.mse())
+                if report.progress is not None:
+                    report.progress(g, offset + total_gd, state.mse())
+                if report.watch is not None:
+                    report.watch(rec.partial(g, gd_stage, lam))
     run = rec.finish(t0, offset + total_gd, "", diverged=False)
-    if progress is not None:
-        progress(offset + total_gd, offset + total_gd, float(run.mse[-1]))
+    if report.progress is not None:
+        report.progress(offset + total_gd, offset + total_gd, float(run.mse[-1]))
     return run
 
 
@@ -271,14 +289,34 @@ class _Recorder:
         return ""
 
     def snap(self, step: int, stage: int, lam: float) -> None:
+        row = self._row(step, stage, lam)
+        if row is None:
+            return  # a state on its way to blowing up is not recorded
+        for name, column in self.columns.items():
+            column.append(row[name])
+
+    def partial(self, step: int, stage: int, lam: float) -> Run:
+        """The run so far, for a live view: up to LIVE_FRAMES recorded snapshots (evenly picked,
+        the first and last included), then the current state unless it was just recorded."""
+        n = len(self.columns["step"])  # the training thread appends; this runs on it too
+        pick = sorted(set(np.round(np.linspace(0, n - 1, min(n, LIVE_FRAMES))).astype(int).tolist())) if n else []
+        columns = {name: [column[i] for i in pick] for name, column in self.columns.items()}
+        if not n or self.columns["step"][n - 1] != step:
+            row = self._row(step, stage, lam)
+            if row is not None:
+                for name, column in columns.items():
+                    column.append(row[name])
+        return self._run(columns, 0.0, status="ok", message="", diverged_step=-1)
+
+    def _row(self, step: int, stage: int, lam: float) -> dict | None:
         W, a, alpha, beta = self.state.params()
         mse = self.state.mse()
         train_loss = mse if self.cfg.data == "population" else self.state.train_loss()
         reg = 0.5 * lam * (float((a * a).sum()) + float((W * W).sum()))
         objective = train_loss + reg
         if not all(math.isfinite(v) for v in (mse, train_loss, objective)):
-            return  # a state on its way to blowing up is not recorded
-        row = {
+            return None
+        return {
             "step": step,
             "stage": stage,
             "lam": lam,
@@ -290,8 +328,6 @@ class _Recorder:
             "alpha": alpha,
             "beta": beta,
         }
-        for name, column in self.columns.items():
-            column.append(row[name])
 
     def finish(self, t0: float, step: int, reason: str, *, diverged: bool) -> Run:
         if diverged:
@@ -300,15 +336,24 @@ class _Recorder:
                 f"Training diverged at step {step}: {reason}. Frames up to step {self.columns['step'][-1]} are "
                 f"shown. Try a smaller learning rate, e.g. lr = {last_lr / 10:.3g}."
             )
+        return self._run(
+            self.columns,
+            time.perf_counter() - t0,
+            status="diverged" if diverged else "ok",
+            message=reason,
+            diverged_step=step if diverged else -1,
+        )
+
+    def _run(self, columns: dict[str, list], seconds: float, *, status: str, message: str, diverged_step: int) -> Run:
         st = self.state
         return Run(
             config=self.cfg,
             teacher_w=st.teacher_w,
             teacher_a=st.teacher_a,
             basis=self._basis,
-            **{f.name: np.array(self.columns[f.name], dtype=f.dtype) for f in PER_FRAME},
-            status="diverged" if diverged else "ok",
-            message=reason,
-            diverged_step=step if diverged else -1,
-            train_seconds=time.perf_counter() - t0,
+            **{f.name: np.array(columns[f.name], dtype=f.dtype) for f in PER_FRAME},
+            status=status,
+            message=message,
+            diverged_step=diverged_step,
+            train_seconds=seconds,
         )

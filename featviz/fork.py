@@ -183,6 +183,7 @@ def train_fork(
     progress=None,
     should_stop=None,
     progress_every: float = 0.2,
+    watch=None,
 ) -> Run:
     """The fork's run: the parent's frames up to the branch, then the fork's.
 
@@ -210,7 +211,8 @@ def train_fork(
         stage=int(parent_run.stage[i]),
         lam=float(parent_run.lam[i]),
     )
-    tail = train(fork.config, progress=progress, should_stop=should_stop, progress_every=progress_every, start=start)
+    hooks = dict(progress=progress, should_stop=should_stop, progress_every=progress_every, watch=watch)
+    tail = train(fork.config, start=start, **hooks)  # watch sees the branch's own frames
     head = parent_run.frames_subset(range(i))  # the branch frame itself comes (recomputed) with the tail
     frames = {f.name: np.concatenate([getattr(head, f.name), getattr(tail, f.name)]) for f in PER_FRAME}
     return tail.with_frames(frames, config=fork.config, fork=fork.to_mapping())

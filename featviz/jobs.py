@@ -4,7 +4,10 @@ A ``JobManager`` keeps finished runs in memory (LRU) in front of the disk cache 
 missing ones in worker threads, at most ``max_workers`` long runs at a time (quick runs never
 wait for them). Two sessions asking for
 the same config share one job, so it is computed once. Sessions poll a job's progress and
-may cancel it; a cancelled or failed job never blocks other configs. No UI import here.
+may cancel it; a cancelled or failed job never blocks other configs. While a job trains, its
+``partial`` is the run so far (engine.train's watch: some recorded snapshots and the current
+state), replaced at every progress report; a cancelled job's last partial run stays
+available (``JobManager.partial``). No UI import here.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from featviz.settings import env_number
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 DEFAULT_MEMORY_MB = 1000.0
+MAX_PARTIALS = 16  # cancelled jobs whose trained frames are kept
 
 
 def memory_limit() -> int:
@@ -42,6 +46,8 @@ class Job:
     total: int = 1
     mse: float = float("nan")
     run: Run | None = None
+    partial: Run | None = None  # the run so far while training (the current state last)
+    partial_version: int = 0  # counts the partial runs published
     error: str = ""
     started: float = field(default_factory=time.monotonic)
     cancel_event: threading.Event = field(default_factory=threading.Event)
@@ -71,6 +77,7 @@ class JobManager:
         self._jobs: dict[str, Job] = {}
         self._runs: OrderedDict[str, Run] = OrderedDict()
         self._runs_bytes = 0  # sum of nbytes over self._runs, kept as runs come and go
+        self._partials: OrderedDict[str, Run] = OrderedDict()  # cancelled jobs' last partial runs
         self._memory_bytes = memory_limit() if memory_bytes is None else memory_bytes
         self._use_disk = use_disk
         self._threads: list[threading.Thread] = []
@@ -126,6 +133,11 @@ class JobManager:
         if job is not None and not job.finished:
             job.cancel_event.set()
 
+    def partial(self, key: str) -> Run | None:
+        """The frames a cancelled job had trained (its last partial run), if it is remembered."""
+        with self._lock:
+            return self._partials.get(key)
+
     def job(self, key: str) -> Job | None:
         with self._lock:
             return self._jobs.get(key)
@@ -162,17 +174,22 @@ class JobManager:
         def progress(step: int, total: int, mse: float) -> None:
             job.step, job.total, job.mse = step, total, mse
 
+        def watch(partial: Run) -> None:
+            with self._lock:  # a reader sees a partial run and its version together
+                job.partial = partial
+                job.partial_version += 1
+
         try:
             with self._slots if work_of(job.config) >= QUICK_WORK else contextlib.nullcontext():
                 if job.cancel_event.is_set():
                     raise Cancelled("cancelled before it started")
                 job.state = RUNNING
                 job.started = time.monotonic()
-                watch = dict(progress=progress, should_stop=job.cancel_event.is_set, progress_every=0.1)
+                hooks = dict(progress=progress, should_stop=job.cancel_event.is_set, progress_every=0.1, watch=watch)
                 if isinstance(job.spec, Fork):  # its parent comes from the caches when it is there
-                    run = train_fork(job.spec, load=self._run_of, **watch)
+                    run = train_fork(job.spec, load=self._run_of, **hooks)
                 else:
-                    run = train(job.spec, **watch)
+                    run = train(job.spec, **hooks)
             if self._use_disk:
                 cache.store(run)
             self._remember(job.key, run)
@@ -180,6 +197,11 @@ class JobManager:
             job.state = DONE
         except Cancelled:
             job.state = CANCELLED
+            if job.partial is not None:
+                with self._lock:
+                    self._partials[job.key] = job.partial
+                    while len(self._partials) > MAX_PARTIALS:
+                        self._partials.popitem(last=False)
         except ConfigError as e:  # a fork at a frame its parent does not have
             job.error = rejected(e, "nothing was trained")
             job.state = FAILED

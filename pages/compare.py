@@ -77,11 +77,6 @@ for col, run, label in ((col_a, run_a, label_a), (col_b, run_b, label_b)):
     if run.status != "ok":
         col.error(run.message)
 
-st.plotly_chart(
-    compare_figure(run_a, run_b, labels=(label_a, label_b)),
-    theme=None,
-    key="compare_fig",
-    config=ui.CHART_CONFIG,
-)
+ui.AnimationView("compare_animation").show(compare_figure(run_a, run_b, labels=(label_a, label_b)))
 st.markdown("**Copy link** to this comparison:")
 st.code(ui.link_for(mapping), language=None, wrap_lines=True)

@@ -42,7 +42,8 @@ st.markdown(f"**What you should see.** {ui.md(lesson.expect)}")
 st.markdown(f"**Check.** {ui.md(lesson.criterion)}")
 
 status = st.container()
-check_box, last_line, figure_slot = st.empty(), st.empty(), st.empty()
+check_box, last_line = st.empty(), st.empty()
+figure_slot = ui.AnimationView("lesson_animation", present=ui.presentation_switch())
 run = ui.obtain_run(lesson.config, area=status, label="lesson", figure_slot=figure_slot)
 if run is None:
     st.stop()
@@ -55,7 +56,7 @@ if run.status != "ok":
     status.error(run.message)
 
 last_line.markdown(f"**Last frame:** {frame_summary(run, run.n_frames - 1)}")
-figure_slot.plotly_chart(ui.animation_figure(run), theme=None, key=f"lesson_fig_{slug}", config=ui.CHART_CONFIG)
+figure_slot.show(ui.animation_figure(run))
 ui.video_downloads(run, key="lesson")
 ui.theorem_panels(run, key=slug)
 

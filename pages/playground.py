@@ -24,6 +24,7 @@ side = st.sidebar
 with side:
     train = st.button("Train", type="primary", key="train", width="stretch")
     edited_box = st.empty()
+    trails = st.toggle("Trails", key="trails", help="Every neuron's last few frames as a fading tail.")
 ui.config_widgets(side, cfg)
 
 if train:
@@ -45,7 +46,8 @@ if pending is not None and pending != cfg:
 ui.fork_banner(spec)
 status = st.container()
 result_line = st.empty()
-figure_slot = st.empty()
+present = ui.presentation_switch()
+figure_slot = ui.AnimationView("animation", trails=trails, present=present)
 run = ui.obtain_run(spec, area=status, figure_slot=figure_slot)
 if run is None:
     st.stop()
@@ -57,7 +59,7 @@ fig = ui.animation_figure(run)
 result_line.markdown(
     f"**Result (last frame):** {frame_summary(run, run.n_frames - 1)} · trained in {run.train_seconds:.2f} s"
 )
-figure_slot.plotly_chart(fig, theme=None, key="animation", config=ui.CHART_CONFIG)
+figure_slot.show(fig)
 n_shown = ui.shown(run).n_frames
 if n_shown < run.n_frames:
     st.caption(

@@ -47,9 +47,15 @@ def query(at: AppTest) -> dict[str, str]:
     return out
 
 
-def run_charts(at: AppTest) -> list:
-    """The page's charts other than those of the section "The theorem, measured" (ui.theorem_panels)."""
-    return [c for c in at.get("plotly_chart") if not (c.key or "").startswith("theorem_")]
+def animations(at: AppTest) -> dict[str, dict]:
+    """The figure each animation chart shows, by chart key: the last one its elements carry
+    (the chart element itself, then the figures pushed to it in the same run)."""
+    out = {}
+    for e in at.get("bidi_component"):
+        if e.proto.component_name.startswith("featviz.animation_chart"):
+            payload = json.loads(e.proto.bytes)
+            out[payload["opts"]["key"]] = payload["figure"]
+    return out
 
 
 def markdown_text(at: AppTest) -> str:
@@ -62,8 +68,7 @@ def test_default_run_shows_recovery_and_writes_the_link():
     assert "Result (last frame):" in text
     assert f"of {Config().m} neurons within" in text
     # One chart: the animation took the place of the empty panels shown while it trained.
-    (chart,) = run_charts(at)
-    spec = json.loads(chart.proto.spec)
+    (spec,) = animations(at).values()
     assert len(spec["frames"]) == len(spec["layout"]["sliders"][0]["steps"]) > 10
     # The URL holds the whole current config.
     assert Config.from_mapping(query(at)) == Config()
@@ -116,7 +121,7 @@ def test_invalid_link_value_shows_a_message_and_falls_back(params, bad):
     shown = Config.from_mapping(query(at))
     assert getattr(shown, bad) == getattr(Config(), bad) or bad == "a_star"
     assert "zzz_unknown" not in query(at)
-    assert len(run_charts(at)) == 1
+    assert len(animations(at)) == 1
 
 
 def test_over_budget_config_is_refused_with_what_to_reduce(monkeypatch):
@@ -125,7 +130,7 @@ def test_over_budget_config_is_refused_with_what_to_reduce(monkeypatch):
     errors = [e.value for e in at.error]
     assert any("too large" in e and "Reduce" in e for e in errors), errors
     assert not any("*" in e for e in errors), errors  # a bare * would open italics in Markdown
-    assert len(run_charts(at)) == 0
+    assert len(animations(at)) == 0
 
 
 def test_a_rejected_typed_value_shows_literally():
@@ -154,7 +159,7 @@ def test_lessons_page_runs_the_linked_lesson_and_shows_its_check():
     assert query(at) == {"lesson": "too-much-regularization"}
     passed = [s.value for s in at.success]
     assert passed and "Check passed" in passed[0] and "30 of 30 neurons dead" in passed[0]
-    assert len(run_charts(at)) == 1
+    assert len(animations(at)) == 1
     # Picking another lesson updates the link.
     at.radio(key="lesson_pick").set_value("lazy")
     settle(at)
@@ -192,7 +197,7 @@ def test_compare_page_default_is_lam_zero_against_weight_decay():
     assert [k for k in q if k.startswith("b.")] == ["b.lam"]
     text = markdown_text(at)
     assert "A: lam=0" in text and "B: lam=0.1" in text
-    assert len(run_charts(at)) == 1
+    assert len(animations(at)) == 1
 
 
 def test_compare_page_link_round_trip_and_bad_b_value():
@@ -208,7 +213,7 @@ def test_divergence_shows_the_step_a_smaller_lr_and_the_frames_before_it():
     at = open_app({"lr": "50"})
     errors = [e.value for e in at.error]
     assert any("diverged at step" in e and "lr = 5" in e for e in errors), errors
-    assert len(run_charts(at)) == 1  # the frames up to the divergence are shown
+    assert len(animations(at)) == 1  # the frames up to the divergence are shown
     assert "Result (last frame):" in markdown_text(at)
 
 
@@ -245,7 +250,7 @@ def test_two_dimensional_planar_link_is_taken_whole():
     assert {name: q[name] for name in link} == link
     assert at.text_input(key="w_angles").value == "0,45,90,135"
     assert "of 40 neurons within" in markdown_text(at)
-    assert len(run_charts(at)) == 1
+    assert len(animations(at)) == 1
 
 
 def test_conflicting_link_gives_one_message_and_keeps_the_rest():
@@ -278,7 +283,7 @@ def _preview_script():
     from featviz import ui
     from featviz.config import Config
 
-    slot = st.empty()
+    slot = ui.AnimationView("animation")
     run = ui.obtain_run(Config(m=6, epochs=1, steps=20, frames=4, seed=424242), area=st.container(), figure_slot=slot)
     st.markdown(f"run: {run is not None}")
 
@@ -288,8 +293,8 @@ def test_finished_run_says_the_chart_is_loading_not_training():
     at = AppTest.from_function(_preview_script, default_timeout=TIMEOUT).run()
     assert not at.exception
     assert "run: True" in markdown_text(at)
-    (chart,) = run_charts(at)
-    title = json.dumps(json.loads(chart.proto.spec)["layout"]["title"], ensure_ascii=False)
+    (spec,) = animations(at).values()
+    title = json.dumps(spec["layout"]["title"], ensure_ascii=False)
     from featviz import ui
 
     assert ui.LOADING_NOTE in title and ui.TRAINING_NOTE not in title

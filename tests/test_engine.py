@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from featviz import engine, exact, torch_state
 from featviz.config import Config
+from featviz.engine import LIVE_FRAMES, train
 from featviz.metrics import ALIGNED, DEAD, UNDECIDED
 from featviz.run import STAGE_1, STAGE_2, STAGE_3, STAGE_GD, STAGE_INIT
 from featviz.state import NumpyState
@@ -351,3 +352,25 @@ def test_a_small_population_run_never_imports_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.split() == ["True", "False"], out.stdout + out.stderr
+
+
+@pytest.mark.parametrize(
+    "cfg",
+    [Config(epochs=2, steps=200), Config(m=80, d=8, epochs=1, steps=150)],  # NumPy, then torch
+    ids=["numpy", "torch"],
+)
+def test_watch_sees_partial_runs_and_changes_nothing(cfg):
+    partials = []
+    watched = train(cfg, watch=partials.append, progress_every=0.0)
+    plain = train(cfg)
+    for name, arr in plain.arrays().items():
+        np.testing.assert_array_equal(getattr(watched, name), arr, err_msg=name)
+    assert len(partials) >= 10
+    for p in partials:
+        assert p.n_frames <= LIVE_FRAMES + 1 and np.all(np.diff(p.step) > 0)
+        # The partial's last frame is the state at its step: a recorded frame has the same values.
+        hit = np.flatnonzero(plain.step == p.step[-1])
+        if hit.size:
+            np.testing.assert_array_equal(p.w[-1], plain.w[hit[0]])
+    steps = [int(p.step[-1]) for p in partials]
+    assert steps == sorted(steps) and len(set(steps)) > 5  # the current state moves on between reports

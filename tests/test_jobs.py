@@ -3,6 +3,7 @@
 import threading
 import time
 
+import numpy as np
 import pytest
 
 from featviz import jobs
@@ -187,3 +188,21 @@ def test_progress_total_is_the_runs_last_step(tmp_path, monkeypatch, algo):
     assert job.wait(60) and job.state == jobs.DONE
     assert total == int(job.run.step[-1]) == cfg.total_steps + (2 if algo == "paper" else 0)
     assert job.step == total
+
+
+def test_partial_runs_while_training_and_kept_after_cancel(tmp_path, monkeypatch):
+    monkeypatch.setenv("FEATVIZ_CACHE_DIR", str(tmp_path))
+    mgr = jobs.JobManager()
+    cfg = Config(epochs=40, steps=2000, seed=12)  # 80 000 steps: many progress reports
+    job = mgr.submit(cfg)
+    wait_until(lambda: job.partial_version >= 2, timeout=60, what="two partial runs are published")
+    first_step = int(job.partial.step[-1])
+    wait_until(lambda: int(job.partial.step[-1]) > first_step, timeout=60, what="the current state moves on")
+    part = job.partial
+    assert part.config == cfg and part.w.shape[1:] == (cfg.m, cfg.d)
+    assert np.all(np.diff(part.step) > 0) and part.step[0] == 0
+    assert mgr.partial(job.key) is None  # kept only for a cancelled job
+    mgr.cancel(job.key)
+    assert job.wait(10) and job.state == jobs.CANCELLED
+    kept = mgr.partial(job.key)
+    assert kept is job.partial and kept.step[-1] >= part.step[-1]

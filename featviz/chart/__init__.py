@@ -44,6 +44,7 @@ TRAIL_FRAMES = 6  # frames in a trail
 # The neuron traces a click can pick, by trace name (animation_figure's names).
 PATH_TRACES = ("student neurons", "angle vs mass")
 CHART_CONFIG = {"displaylogo": False, "responsive": True}
+PRESENT_FONT_PX = 24  # smallest text of the presentation view (readable from the back of a room)
 
 # isolate_styles=False: plotly.js puts its styles (hover labels, modebar) in document.head,
 # which a shadow root would not see.
@@ -138,12 +139,16 @@ class AnimationChart:
     _slot: Any = None
     _seq: int = field(default=0)
 
-    def update(self, figure: Any, *, live: bool | None = None, trails: bool | None = None, slot=None) -> None:
+    def update(
+        self, figure: Any, *, live: bool | None = None, trails: bool | None = None, slot=None, patch: bool = False
+    ) -> None:
         """Show `figure` in this chart now, without a rerun (for example a new snapshot while training).
 
         Streamlit allows one element per key and run, so the figure travels in a small keyless
         element (placed in `slot`, or in an st.empty made here at the first update) that hands it
-        to the chart in the browser.
+        to the chart in the browser. patch=True: `figure` is {"traces": {name: data}, "label": text},
+        the current state of a training run, put in place of the chart's last frame (a cheap live
+        update between full figures).
         """
         if live is not None:
             self._opts["live"] = live
@@ -154,7 +159,7 @@ class AnimationChart:
         if self._slot is None:
             self._slot = st.empty()
         self._seq += 1
-        opts = self._opts | {"seq": self._seq}
+        opts = self._opts | {"seq": self._seq} | ({"patch": True} if patch else {})
         # The next run's animation_chart call must reach the browser even if its figure equals
         # the one this run mounted (the chart now shows a pushed one).
         st.session_state[_pushed_key(self.key)] = True
@@ -172,6 +177,7 @@ def animation_chart(
     height: int | None = None,
     path_traces: tuple[str, ...] = PATH_TRACES,
     on_neuron: Callable[[], None] | None = None,
+    present: bool = False,
 ) -> AnimationChart:
     """Mount (or update in place) the animation chart `key` showing `figure`.
 
@@ -191,6 +197,8 @@ def animation_chart(
         report_clicks=on_neuron is not None,
         plotly_url=_plotly_js_url(),
         config=CHART_CONFIG,
+        present=bool(present),
+        present_font=PRESENT_FONT_PX,
     )
     if height is not None:
         opts["height"] = int(height)

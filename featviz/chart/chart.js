@@ -4,7 +4,9 @@
 // whenever the element's data changes; the chart lives on that element, so a new figure is a
 // Plotly.react on the same <div>, never a new chart. Payload (UTF-8 bytes):
 //   {"opts": {key, live, trails, trail_frames, path_traces, report_clicks, plotly_url, config,
-//             height?}, "figure": {data, layout, frames}}
+//             height?, present, present_font}, "figure": {data, layout, frames}}
+// present: the presentation view (the chart fills the window, text of at least present_font px,
+// large controls; keys: space plays/pauses, ←/→ step a frame, Home/End jump).
 
 const REGISTRY = (window.__featvizCharts ||= new Map()); // key -> Chart (the feed element finds it here)
 const PENDING = (window.__featvizPending ||= new Map()); // key -> payload text pushed before the chart existed
@@ -65,6 +67,51 @@ function merge(base, over) {
 
 const FATES = { circle: "aligned", x: "dead", diamond: "undecided" };
 
+// Every font of a layout (template included) at least `px`; annotations (subplot titles) too.
+function enlargeFonts(node, px, depth = 0) {
+  if (!node || typeof node !== "object" || depth > 8) return;
+  if (Array.isArray(node)) {
+    node.forEach((v) => enlargeFonts(v, px, depth + 1));
+    return;
+  }
+  for (const [k, v] of Object.entries(node)) {
+    if ((k === "font" || k.endsWith("font")) && v && typeof v === "object" && !Array.isArray(v)) {
+      v.size = Math.max(Number(v.size) || 0, px);
+    } else if (v && typeof v === "object" && k !== "steps") {
+      enlargeFonts(v, px, depth + 1);
+    }
+  }
+}
+
+// The presentation view's layout: the whole window, big text, big Play/Pause and slider.
+function presentLayout(layout, px) {
+  const out = JSON.parse(JSON.stringify(layout));
+  out.font = { ...(out.font || {}), size: Math.max(out.font?.size || 0, px) };
+  for (const a of out.annotations || []) a.font = { ...(a.font || {}), size: Math.max(a.font?.size || 0, px) };
+  for (const ax of Object.keys(out).filter((k) => /^(x|y)axis\d*$/.test(k))) {
+    out[ax].tickfont = { ...(out[ax].tickfont || {}), size: Math.max(out[ax].tickfont?.size || 0, px) };
+    if (out[ax].title && typeof out[ax].title === "object") out[ax].title.font = { ...(out[ax].title.font || {}), size: px };
+  }
+  enlargeFonts(out, px);
+  if (out.title && typeof out.title === "object") {
+    out.title.font = { ...(out.title.font || {}), size: Math.round(px * 1.3) };
+    delete out.title.subtitle; // the slider's line says what is shown; room for the panels' titles
+  }
+  out.height = Math.max(600, window.innerHeight - 70);
+  out.width = undefined;
+  out.autosize = true;
+  out.margin = { ...(out.margin || {}), b: Math.max(out.margin?.b || 0, 230) };
+  out.sliders = (out.sliders || []).map((s) => ({
+    ...s, font: { ...(s.font || {}), size: px }, len: 0.76, x: 0.24, pad: { ...(s.pad || {}), t: 40 },
+    ticklen: 12, minorticklen: 6, tickwidth: 2,
+    currentvalue: { ...(s.currentvalue || {}), font: { ...(s.currentvalue?.font || {}), size: px + 2 } },
+  }));
+  out.updatemenus = (out.updatemenus || []).map((m) => ({
+    ...m, font: { ...(m.font || {}), size: Math.round(px * 1.25) }, pad: { r: 24, t: 40, b: 12, l: 12 },
+  }));
+  return out;
+}
+
 // ---- the chart -----------------------------------------------------------------------------
 
 class Chart {
@@ -78,6 +125,11 @@ class Chart {
     this.note.style.cssText = "min-height:1.4em;font-size:0.85rem;color:#333;padding:0 0 2px 4px;";
     root.appendChild(this.note);
     root.appendChild(this.div);
+    // The page's width changes without a window resize (the sidebar, the presentation view).
+    this.resizer = new ResizeObserver(() => {
+      if (this.Plotly && this.draws) this.Plotly.Plots.resize(this.div).catch(() => {});
+    });
+    this.resizer.observe(root);
     this.pending = null;
     this.busy = false;
     this.selected = null; // {neuron}
@@ -111,9 +163,55 @@ class Chart {
 
   async show(text) {
     const { opts, figure } = JSON.parse(text);
+    if (opts.patch) return this.applyPatch(opts, figure);
+    return this.draw(opts, figure);
+  }
+
+  // A live patch: the current state of a training run in place of the last frame's neuron
+  // traces and slider line. Restyled in place (a full Plotly.react of the figure, 3-D scene
+  // included, costs the browser far more); the stored figure's last frame follows, so the next
+  // full draw or a trail starts from it.
+  async applyPatch(opts, patch) {
+    const fig = this.lastFigure;
+    const frames = fig?.frames || [];
+    const gd = this.div;
+    if (!frames.length || !gd.data) return;
+    const last = frames[frames.length - 1];
+    const frame = { ...last, data: last.data.slice() };
+    const restyles = [];
+    for (const [name, d] of Object.entries(patch.traces || {})) {
+      const j = (last.traces || []).indexOf(fig.data.findIndex((t) => t.name === name));
+      if (j >= 0) frame.data[j] = merge(last.data[j], d);
+      const idx = gd.data.findIndex((t) => t.name === name);
+      if (idx < 0) continue;
+      const up = { x: [d.x], y: [d.y], customdata: [d.customdata] };
+      if (d.z) up.z = [d.z];
+      for (const k of ["color", "symbol", "size"]) if (d.marker?.[k] !== undefined) up["marker." + k] = [d.marker[k]];
+      restyles.push([up, [idx]]);
+    }
+    fig.frames = frames.slice(0, -1).concat([frame]);
+    const atLast = (gd._fullLayout?.sliders?.[0]?.active ?? frames.length - 1) === frames.length - 1;
+    if (!atLast || (opts.trails ?? this.opts?.trails)) {
+      // Not showing the last frame (the user moved the slider), or trails: draw it all again.
+      const { patch: _, ...rest } = opts;
+      return this.draw({ ...this.opts, ...rest, live: true }, fig);
+    }
+    for (const [up, idx] of restyles) await this.Plotly.restyle(gd, up, idx);
+    const steps = gd.layout.sliders?.[0]?.steps;
+    if (steps?.length && patch.label) await this.Plotly.relayout(gd, { [`sliders[0].steps[${steps.length - 1}].label`]: patch.label });
+    this.draws += 1;
+    gd.dataset.featvizDraws = String(this.draws);
+    gd.dataset.featvizPatches = String(Number(gd.dataset.featvizPatches || 0) + 1);
+  }
+
+  async draw(opts, figure) {
     this.opts = opts;
-    const layout = { ...(figure.layout || {}) };
+    this.lastFigure = figure;
+    let layout = { ...(figure.layout || {}) };
     if (opts.height) layout.height = opts.height;
+    if (opts.present) layout = presentLayout(layout, opts.present_font || 24);
+    this.div.classList.toggle("featviz-present", !!opts.present);
+    this.note.style.fontSize = opts.present ? (opts.present_font || 24) + "px" : "0.85rem";
     if (layout.uirevision === undefined) layout.uirevision = opts.key; // zoom and camera survive updates
     if (!this.draws && layout.height) this.div.style.minHeight = layout.height + "px";
     const Plotly = await loadPlotly(opts.plotly_url);
@@ -140,6 +238,13 @@ class Chart {
     await Plotly.react(this.div, { data, layout, frames, config: opts.config || {} });
     this.div.style.minHeight = "";
     this.listen();
+    if (opts.present) {
+      this.listenKeys();
+      if (!this.presented) this.root.scrollIntoView({ block: "start" }); // the chart alone on screen
+    }
+    this.presented = !!opts.present;
+    this.current = layout.sliders?.[0]?.active || 0;
+    this.div.dataset.featvizFrame = String(this.current);
     this.draws += 1;
     this.div.dataset.featvizDraws = String(this.draws);
     this.writeNote();
@@ -309,7 +414,58 @@ class Chart {
     });
   }
 
+  // The presentation view's keys: space plays/pauses, ←/→ step a frame, Home/End jump.
+  listenKeys() {
+    if (this.onKey) return;
+    const gd = this.div;
+    const track = (name) => {
+      const i = (this.frames || []).findIndex((f) => String(f.name) === String(name));
+      if (i >= 0) {
+        this.current = i;
+        gd.dataset.featvizFrame = String(i);
+      }
+    };
+    gd.on("plotly_animatingframe", (ev) => track(ev?.name));
+    gd.on("plotly_sliderchange", (ev) => track(ev?.step?.args?.[0]?.[0]));
+    gd.on("plotly_animated", () => (this.playing = false));
+    gd.on("plotly_animationinterrupted", () => (this.playing = false));
+    this.onKey = (ev) => {
+      if (!this.opts?.present || !this.frames?.length || !document.body.contains(gd)) return;
+      const t = ev.target;
+      if (t && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT", "BUTTON"].includes(t.tagName))) return;
+      const last = this.frames.length - 1;
+      const menu = gd.layout.updatemenus?.[0]?.buttons || [];
+      const stepArgs = gd.layout.sliders?.[0]?.steps?.[0]?.args?.[1] || { mode: "immediate", frame: { duration: 0, redraw: true }, transition: { duration: 0 } };
+      const go = (i) => {
+        i = Math.max(0, Math.min(last, i));
+        this.playing = false;
+        this.current = i;
+        gd.dataset.featvizFrame = String(i);
+        this.Plotly.animate(gd, [this.frames[i].name], stepArgs).catch(() => {});
+      };
+      if (ev.key === " " || ev.code === "Space") {
+        if (this.playing) {
+          const pause = menu[1]?.args || [[null], { mode: "immediate", frame: { duration: 0, redraw: false }, transition: { duration: 0 } }];
+          this.playing = false;
+          this.Plotly.animate(gd, pause[0], pause[1]).catch(() => {});
+        } else if (menu[0]) {
+          if (this.current >= last) go(0);
+          this.playing = true;
+          this.Plotly.animate(gd, menu[0].args[0], { ...menu[0].args[1], fromcurrent: true }).catch(() => {});
+        }
+      } else if (ev.key === "ArrowRight") go(this.current + 1);
+      else if (ev.key === "ArrowLeft") go(this.current - 1);
+      else if (ev.key === "Home") go(0);
+      else if (ev.key === "End") go(last);
+      else return;
+      ev.preventDefault();
+    };
+    document.addEventListener("keydown", this.onKey);
+  }
+
   destroy() {
+    if (this.onKey) document.removeEventListener("keydown", this.onKey);
+    this.resizer.disconnect();
     if (this.Plotly) this.Plotly.purge(this.div);
     this.div.remove();
     this.note.remove();

@@ -3,7 +3,8 @@
 Pages import this package and use the names below; each module does one job:
 ``frame`` (navigation and the multipage work-around), ``runs`` (the shared job manager and the
 run figure cache), ``links`` (query parameters <-> config), ``widgets`` (config widgets),
-``progress`` (training with a progress bar: ``obtain_run``), ``text`` (Markdown escaping),
+``progress`` (training with a progress bar: ``obtain_run``), ``view`` (the page's animation
+chart, live while training, and the presentation view), ``text`` (Markdown escaping),
 ``theorem`` (the section "The theorem, measured" under a run: ``theorem_panels``),
 ``downloads`` (.npz, .html, GIF and MP4 downloads), ``forking`` (forks of a run at a frame).
 """
@@ -25,6 +26,7 @@ from featviz.ui.runs import (
 )
 from featviz.ui.text import md
 from featviz.ui.theorem import teachers_certificate, theorem_panels
+from featviz.ui.view import AnimationView, presentation_switch
 from featviz.ui.widgets import config_from_widgets, config_widgets, load_widgets, widget_values
 
 __all__ = [
@@ -34,6 +36,7 @@ __all__ = [
     "MAX_SHOWN_POINTS",
     "PAGES",
     "TRAINING_NOTE",
+    "AnimationView",
     "animation_figure",
     "config_from_url",
     "config_from_widgets",
@@ -49,6 +52,7 @@ __all__ = [
     "obtain_run",
     "page_frame",
     "prefetch",
+    "presentation_switch",
     "query_mapping",
     "remember",
     "run_downloads",

@@ -28,9 +28,17 @@ def link_for(mapping: Mapping[str, str]) -> str:
 
 
 def set_query(mapping: Mapping[str, str]) -> None:
-    """Write the mapping to the URL, only when it changed (each write is a history entry)."""
-    if query_mapping() != dict(mapping):
-        st.query_params.from_dict(dict(mapping))
+    """Write the mapping to the URL, only when it changed (each write is a history entry).
+
+    The view parameter (?view=present) is left as it is: ui.presentation_switch owns it.
+    """
+    from featviz.ui.view import VIEW_KEY
+
+    mapping, current = dict(mapping), query_mapping()
+    if VIEW_KEY in current:
+        mapping[VIEW_KEY] = current[VIEW_KEY]
+    if current != mapping:
+        st.query_params.from_dict(mapping)
 
 
 def config_from_url(state_key: str = "cfg") -> tuple[Config, list[str]]:

@@ -11,7 +11,8 @@ from featviz.config import Config
 from featviz.fork import Fork, config_of
 from featviz.jobs import DONE, FAILED, QUEUED
 from featviz.run import Run
-from featviz.ui.runs import CHART_CONFIG, manager
+from featviz.ui.runs import manager
+from featviz.ui.view import live_update, partial_figure
 
 CANCELLED_NOTE = "Training was cancelled. Press **Train** to start it again."
 # What the animation's place says before the animation is drawn: while the run trains, and once
@@ -21,6 +22,8 @@ LOADING_NOTE = "Trained. Loading the animation…"
 # Set once a session's page has had a chart: its browser has loaded plotly.js. Before that, a run
 # still training shows the preview so the browser loads plotly.js while the server trains.
 CHARTED = "charted"
+LIVE_INTERVAL_S = 0.25  # the progress bar and the live snapshot are refreshed this often at most
+CANCEL_WAIT_S = 3.0  # a Cancel waits this long at most for the job to stop and keep its frames
 
 
 def obtain_run(
@@ -29,11 +32,12 @@ def obtain_run(
     """The run for cfg (a config or a fork): cached, or trained in the background while `area` shows a progress bar
     and a Cancel button. None when the run is refused, failed or was cancelled (said in `area`).
 
-    figure_slot (an st.empty where the page will draw the run's animation): while a run trains
-    that takes about a second or more, or is the session's first chart, the slot shows the
-    animation's empty panels (figures.preview_figure): the page keeps its layout, and the
-    browser loads and sets up plotly.js (a 4.7 MB script) while the server trains. When the run
-    is done the panels say so until the page draws the animation in their place.
+    figure_slot (the page's AnimationView, where it will draw the run's animation): while a run
+    trains that takes about a second or more, or is the session's first chart, the chart first
+    shows the animation's empty panels (figures.preview_figure): the page keeps its layout, and
+    the browser loads and sets up plotly.js while the server trains. While the run trains the
+    chart then shows its latest snapshot (LIVE_INTERVAL_S apart at most), and after a
+    Cancel the frames trained so far. The page then shows the full animation in the same chart.
     """
     try:
         check_budget(config_of(cfg))
@@ -43,10 +47,14 @@ def obtain_run(
     mgr = manager()
     ck = f"cancelled_{label}"
     if st.session_state.get(f"cancel_{label}"):  # this run answers a click on Cancel
+        running = mgr.job(cfg.key())
         mgr.cancel(cfg.key())
+        if running is not None:
+            running.wait(CANCEL_WAIT_S)  # its last partial run is then kept by the manager
         st.session_state[ck] = cfg.key()
     if st.session_state.get(ck) == cfg.key():
         area.info(CANCELLED_NOTE)
+        _show_partial(figure_slot, mgr.partial(cfg.key()))
         return None
     preview = figure_slot is not None and (likely_slow(config_of(cfg)) or not st.session_state.get(CHARTED))
     preview = preview and mgr.cached(cfg) is None
@@ -65,27 +73,48 @@ def obtain_run(
         with slot.container():
             bar = st.progress(job.fraction, text=_progress_text(job))
             st.button("Cancel training", key=f"cancel_{label}")
-        while not job.wait(0.3):
+        full, shown = -1, -1  # versions of the full live figure and of the state shown
+        while not job.wait(LIVE_INTERVAL_S):
             bar.progress(job.fraction, text=_progress_text(job))
+            live = live_update(job) if figure_slot is not None else None
+            if live is None:
+                continue
+            if live.full_version != full:
+                figure_slot.show(live.figure, live=True)
+                full = shown = live.full_version
+            if live.patch is not None and live.patch_version > shown:
+                figure_slot.patch(live.patch)
+                shown = live.patch_version
         slot.empty()
     if job.state == DONE:
         if preview:  # the browser shows these panels until it has the animation and has drawn it
             _preview(figure_slot, config_of(cfg), LOADING_NOTE)
         return job.run
-    if figure_slot is not None:
-        figure_slot.empty()
     if job.state == FAILED:
+        if figure_slot is not None:
+            figure_slot.empty()
         area.error(f"Training failed: {job.error}")
     else:
         st.session_state[ck] = cfg.key()
         area.info(CANCELLED_NOTE)
+        _show_partial(figure_slot, job.partial)
     return None
+
+
+def _show_partial(figure_slot, run: Run | None) -> None:
+    """A cancelled run's trained frames stay on screen."""
+    if figure_slot is None:
+        return
+    if run is None:
+        figure_slot.empty()
+    else:
+        figure_slot.show(partial_figure(run), live=True)
 
 
 def _preview(figure_slot, cfg: Config, note: str) -> None:
     from featviz import figures
 
-    figure_slot.plotly_chart(figures.preview_figure(cfg, note=note), theme=None, config=CHART_CONFIG)
+    figure_slot.show(figures.preview_figure(cfg, note=note))
 
 
 def prefetch(cfg: Config) -> None:

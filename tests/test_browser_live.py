@@ -1,0 +1,299 @@
+"""The pages' animation chart in Chromium: updated in place, live while training, a neuron's path,
+Cancel keeping the frames, the presentation view and its keys, and no network but the app's server.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from browser_support import open_page, wait_for_app, wait_until
+
+from featviz.config import Config
+
+pytestmark = pytest.mark.browser
+
+CHART = ".featviz-chart"
+PROGRESS = '[data-testid="stProgress"]'
+NEURONS = "student neurons"
+# About 40 000 steps of the default size: several seconds of training, a little under the budget.
+LIVE_LINK = "/?epochs=20&steps=2000&seed={seed}"
+PLANAR = Config(k=2, teachers="planar", angles=(0.0, 70.0), a_star=(1.0, -1.0), m=16, epochs=2, steps=300, seed=5)
+
+_STATE_JS = """(name) => {
+    const gd = document.querySelector('.featviz-chart');
+    if (!gd || !gd._fullData) return null;
+    const i = gd._fullData.findIndex(t => t.name === name);
+    const cur = gd.querySelector('.slider-currentvalue, .slider-group > text.slider-label');
+    const frames = (gd._transitionData && gd._transitionData._frames) || [];
+    return {
+        draws: Number(gd.dataset.featvizDraws || 0),
+        tag: gd.__testTag || null,
+        type: i >= 0 ? gd._fullData[i].type : null,
+        x: i >= 0 ? Array.from(gd._fullData[i].x) : null,
+        frames: frames.length,
+        slider: cur ? cur.textContent : null,
+        title: gd._fullLayout.title && gd._fullLayout.title.text || "",
+        frame: gd.dataset.featvizFrame || "",
+        selected: gd.dataset.featvizSelected || "",
+        traces: gd.data.length,
+    };
+}"""
+
+
+def _state(page) -> dict | None:
+    return page.evaluate(_STATE_JS, NEURONS)
+
+
+def _wait(page, cond, what: str, timeout_s: float = 90.0) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        s = _state(page)
+        if s and cond(s):
+            return s
+        page.wait_for_timeout(50)
+    pytest.fail(f"timed out waiting for {what}; last state: {_state(page)}", pytrace=False)
+
+
+def _tag(page, tag: str) -> None:
+    page.evaluate("(t) => { document.querySelector('.featviz-chart').__testTag = t; }", tag)
+
+
+def _link(cfg: Config) -> str:
+    from urllib.parse import urlencode
+
+    return "/?" + urlencode(cfg.to_mapping())
+
+
+@pytest.fixture
+def big_page(browser):
+    p = open_page(browser, {"width": 1400, "height": 1400})
+    yield p
+    p.context.close()
+
+
+def test_config_change_keeps_the_chart(app_server, big_page, screenshot):
+    page = big_page
+    page.goto(app_server + "/?m=12&epochs=2&steps=100&seed=31")
+    _wait(page, lambda s: s["frames"] > 1 and len(s["x"]) == 12, "the first animation")
+    wait_for_app(page)
+    _tag(page, "first mount")
+    side = page.get_by_test_id("stSidebar")
+    box = side.locator('input[aria-label="m · student width"]')
+    box.fill("14")
+    box.press("Enter")
+    wait_for_app(page)
+    side.get_by_role("button", name="Train").click()
+    s = _wait(page, lambda s: s["x"] is not None and len(s["x"]) == 14 and s["frames"] > 1, "the m=14 animation")
+    # The same DOM node (its JS property survived) shows the new run: updated in place, not remounted.
+    assert s["tag"] == "first mount"
+    assert page.locator(CHART).count() == 1
+    assert "m=14" in s["title"]
+    wait_for_app(page)
+    assert page.featviz_errors == []
+
+
+def test_live_run_draws_snapshots_then_the_animation(app_server, big_page, screenshot):
+    page = big_page
+    page.goto(app_server + LIVE_LINK.format(seed=901))
+    page.locator(PROGRESS).wait_for(state="visible", timeout=90_000)
+    _wait(page, lambda s: s["draws"] >= 1, "the chart while training")
+    _tag(page, "live mount")
+    seen, sliders, shot = set(), set(), False
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if not page.locator(PROGRESS).count():
+            break
+        s = _state(page)
+        if s and s["x"]:
+            assert s["tag"] == "live mount", "the chart was remounted while the run trained"
+            seen.add(tuple(np.round(s["x"], 6)))
+            sliders.add(s["slider"])
+            if not shot and len(seen) >= 3:
+                page.locator(CHART).scroll_into_view_if_needed()
+                screenshot(page, "live-run-mid-training")
+                shot = True
+        page.wait_for_timeout(60)
+    else:
+        pytest.fail("the run did not finish")
+    # Several distinct snapshots were drawn while it trained.
+    assert len(seen) >= 3, len(seen)
+    assert len(sliders) >= 3, sliders
+    page.get_by_text("Result (last frame):").wait_for(timeout=60_000)
+    final = _wait(page, lambda s: s["frames"] == Config(epochs=20, steps=2000).frames, "the full animation")
+    assert final["tag"] == "live mount"
+    wait_for_app(page)
+    assert page.featviz_errors == []
+
+
+def test_cancel_keeps_the_frames_trained(app_server, big_page, screenshot):
+    page = big_page
+    page.goto(app_server + LIVE_LINK.format(seed=902))
+    page.locator(PROGRESS).wait_for(state="visible", timeout=90_000)
+    live = _wait(page, lambda s: s["frames"] >= 3 and s["slider"], "a live snapshot with a few frames")
+    _tag(page, "before cancel")
+    cancelled = page.get_by_text("Training was cancelled")
+
+    def click_cancel() -> bool:
+        # A click in the page itself: Playwright's wait for a "stable" button does not end while
+        # live updates arrive several times a second.
+        if not cancelled.count():
+            page.evaluate(
+                """() => Array.from(document.querySelectorAll('button'))
+                    .find(b => b.innerText.includes('Cancel training'))?.click()"""
+            )
+        return cancelled.count() > 0
+
+    wait_until(click_cancel, timeout=60, what="Cancel is pressed and the page says so", interval=0.5)
+    wait_for_app(page)
+    s = _wait(page, lambda s: s["frames"] >= live["frames"] - 1 and s["x"], "the trained frames after Cancel")
+    assert page.locator(PROGRESS).count() == 0
+    assert s["tag"] == "before cancel"
+    assert len(s["x"]) == Config().m and s["frames"] >= 2
+    assert s["slider"] and "step" in s["slider"]
+    screenshot(page, "live-run-cancelled")
+    assert page.featviz_errors == []
+
+
+def test_click_draws_the_neurons_path(app_server, big_page, screenshot):
+    from featviz.engine import train
+    from featviz.figures import animation_figure
+
+    page = big_page
+    page.goto(app_server + _link(PLANAR))
+    _wait(page, lambda s: s["frames"] > 1 and s["type"] == "scatter", "the planar animation")
+    wait_for_app(page)
+    target = page.evaluate(
+        """async (name) => {
+        const gd = document.querySelector('.featviz-chart');
+        const frames = gd._transitionData._frames;
+        await Plotly.animate(gd, [frames[frames.length - 1].name],
+            {mode: 'immediate', frame: {duration: 0, redraw: false}, transition: {duration: 0}});
+        const i = gd._fullData.findIndex(t => t.name === name);
+        const t = gd._fullData[i], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+        const box = gd.getBoundingClientRect();
+        const px = Array.from(t.x, (x, j) =>
+            [box.left + xa._offset + xa.l2p(x), box.top + ya._offset + ya.l2p(t.y[j])]);
+        let best = 0, bestD = -1;
+        px.forEach((p, j) => {
+            const d = Math.min(...px.map((q, k) => k === j ? Infinity : Math.hypot(p[0] - q[0], p[1] - q[1])));
+            if (d > bestD) { bestD = d; best = j; }
+        });
+        return {j: best, x: px[best][0], y: px[best][1]};
+    }""",
+        NEURONS,
+    )
+    before = _state(page)["traces"]
+    page.mouse.move(target["x"], target["y"])
+    page.mouse.click(target["x"], target["y"])
+    j = target["j"]
+    s = _wait(page, lambda s: s["selected"] == str(j), "the clicked neuron's path")
+    assert s["traces"] == before + 2  # its path in the neuron view and in the angle-vs-mass view
+    path = page.evaluate(
+        """(j) => document.querySelector('.featviz-chart').data
+            .filter(t => t.name === 'path of neuron ' + j).map(t => ({x: Array.from(t.x), y: Array.from(t.y)}))""",
+        j,
+    )
+    # The path is the run's own positions of that neuron, frame after frame.
+    fig = animation_figure(train(PLANAR))
+    want_x = [float(f.data[0].x[j]) for f in fig.frames]
+    want_y = [float(f.data[0].y[j]) for f in fig.frames]
+    np.testing.assert_allclose(path[0]["x"], want_x, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(path[0]["y"], want_y, rtol=1e-5, atol=1e-6)
+    note = page.locator(".featviz-chart-note").inner_text()
+    assert note.startswith(f"neuron {j}: ") and "mass" in note and "angle" in note
+    screenshot(page, "live-clicked-neuron-path")
+    assert page.featviz_errors == []
+
+
+def _fonts(page) -> dict:
+    return page.evaluate(
+        """() => {
+        const gd = document.querySelector('.featviz-chart');
+        const sizes = Array.from(gd.querySelectorAll('svg text'))
+            .filter(t => t.textContent.trim() && t.getBoundingClientRect().width > 0)
+            .map(t => parseFloat(getComputedStyle(t).fontSize));
+        return {min: Math.min(...sizes), n: sizes.length, height: gd.getBoundingClientRect().height};
+    }"""
+    )
+
+
+def test_presentation_view(app_server, new_page, screenshot):
+    page = new_page({"width": 1920, "height": 1080})
+    page.goto(app_server + _link(PLANAR) + "&view=present")
+    _wait(page, lambda s: s["frames"] > 1, "the animation in the presentation view")
+    wait_for_app(page)
+    assert not page.get_by_test_id("stSidebar").is_visible()
+    fonts = _fonts(page)
+    assert fonts["n"] > 20 and fonts["min"] >= 24, fonts
+    assert fonts["height"] >= 900, fonts  # it fills the window
+    screenshot(page, "presentation-view-1920x1080", full_page=False)
+    # Keys: End, ←, Home, →.
+    frames = _state(page)["frames"]
+    page.locator("body").press("End")
+    s = _wait(page, lambda s: s["frame"] == str(frames - 1), "End: the last frame")
+    assert s["slider"].startswith(f"showing: frame {frames}/{frames}")
+    page.keyboard.press("ArrowLeft")
+    s = _wait(page, lambda s: s["frame"] == str(frames - 2), "←: one frame back")
+    assert s["slider"].startswith(f"showing: frame {frames - 1}/{frames}")
+    page.keyboard.press("Home")
+    _wait(page, lambda s: s["frame"] == "0", "Home: the first frame")
+    page.keyboard.press("ArrowRight")
+    s = _wait(page, lambda s: s["frame"] == "1", "→: one frame on")
+    assert s["slider"].startswith(f"showing: frame 2/{frames}")
+    page.keyboard.press(" ")
+    _wait(page, lambda s: s["frame"] not in ("", "0", "1"), "space: Play moves the frames")
+    page.keyboard.press(" ")
+    # The link keeps the view; the button leaves it.
+    assert "view=present" in page.url
+    page.get_by_role("button", name="Leave presentation view").click()
+    wait_for_app(page)
+    assert page.get_by_test_id("stSidebar").is_visible()
+    href = wait_until(
+        lambda: (h := page.evaluate("location.href")) and "view=present" not in h and h,
+        timeout=30,
+        what=f"the view leaves the URL ({page.evaluate('location.href')})",
+    )
+    assert "m=16" in href
+    assert page.featviz_errors == []
+
+
+def test_lesson_presentation_view(app_server, new_page, screenshot):
+    page = new_page({"width": 1920, "height": 1080})
+    page.goto(app_server + "/lessons?lesson=lazy&view=present")
+    _wait(page, lambda s: s["frames"] > 1, "the lesson's animation in the presentation view")
+    wait_for_app(page)
+    assert not page.get_by_test_id("stSidebar").is_visible()
+    assert _fonts(page)["min"] >= 24
+    assert "view=present" in page.url and "lesson=lazy" in page.url
+    screenshot(page, "presentation-view-lesson-1920x1080", full_page=False)
+    assert page.featviz_errors == []
+
+
+def test_pages_work_with_only_the_apps_server(app_server, big_page):
+    page = big_page
+    blocked, plotly_loads = [], []
+
+    def route(r):
+        url = r.request.url
+        if url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")):
+            if "plotly" in url and url.endswith(".js"):
+                plotly_loads.append(url)
+            r.continue_()
+        else:
+            blocked.append(url)
+            r.abort()
+
+    page.context.route("**/*", route)
+    page.goto(app_server + "/?m=10&epochs=2&steps=100&seed=41")
+    _wait(page, lambda s: s["frames"] > 1 and len(s["x"]) == 10, "the animation, offline")
+    wait_for_app(page)
+    page.goto(app_server + "/compare?m=10&epochs=2&steps=100&b.lam=0.05")
+    _wait(page, lambda s: s["frames"] > 1, "the comparison, offline")
+    wait_for_app(page)
+    assert page.locator(CHART).count() == 1
+    assert len(plotly_loads) == 2, plotly_loads  # from the app's server, once per page load
+    assert all("/app/static/featviz/plotly-" in u for u in plotly_loads)
+    assert all("plotly" not in u for u in blocked), blocked
+    assert page.featviz_errors == []
