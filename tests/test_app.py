@@ -47,6 +47,11 @@ def query(at: AppTest) -> dict[str, str]:
     return out
 
 
+def run_charts(at: AppTest) -> list:
+    """The page's plotly charts other than those of the section "The theorem, measured" (ui.theorem_panels)."""
+    return [c for c in at.get("plotly_chart") if not (c.key or "").startswith("theorem_")]
+
+
 def animations(at: AppTest) -> dict[str, dict]:
     """The figure each animation chart shows, by chart key: the last one its elements carry
     (the chart element itself, then the figures pushed to it in the same run)."""
