@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 
 import pytest
+from app_support import animations
 from streamlit.testing.v1 import AppTest
 
 from featviz.config import Config
@@ -50,17 +51,6 @@ def query(at: AppTest) -> dict[str, str]:
 def run_charts(at: AppTest) -> list:
     """The page's plotly charts other than those of the section "The theorem, measured" (ui.theorem_panels)."""
     return [c for c in at.get("plotly_chart") if not (c.key or "").startswith("theorem_")]
-
-
-def animations(at: AppTest) -> dict[str, dict]:
-    """The figure each animation chart shows, by chart key: the last one its elements carry
-    (the chart element itself, then the figures pushed to it in the same run)."""
-    out = {}
-    for e in at.get("bidi_component"):
-        if e.proto.component_name.startswith("featviz.animation_chart"):
-            payload = json.loads(e.proto.bytes)
-            out[payload["opts"]["key"]] = payload["figure"]
-    return out
 
 
 def markdown_text(at: AppTest) -> str:

@@ -1,12 +1,12 @@
 """The teaching kit in the app (streamlit.testing): GIF/MP4 downloads, forks on the Playground, the Open page."""
 
 import io
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from app_support import animations
 from streamlit.testing.v1 import AppTest
 
 from featviz import ui
@@ -110,7 +110,7 @@ def test_fork_from_the_expander_and_its_link():
     assert f"fork.step={step}" in at.code[0].value
     # the animation shows the fork's frames: the parent's up to the branch, then its own
     expected = train_fork(fork)
-    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    (figure,) = animations(at).values()  # the figure the page's animation chart shows
     assert len(figure["frames"]) == expected.n_frames > SMALL.frames
     names = {t.get("name") for t in figure["data"]}
     assert f"branch at step {step:,}" in names and "parent run" in names
