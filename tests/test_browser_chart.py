@@ -112,7 +112,8 @@ def test_live_stream_draws_many_frames(demo_server, chart_page, screenshot):
     # Several distinct snapshots were drawn while the stream ran, each one a different frame.
     assert len(sliders) >= 8, sliders
     assert len(xs) >= 8
-    final = _wait(page, lambda s: s["slider"] and s["slider"].startswith("showing: frame 1/60"), "the full animation")
+    # The full animation (60 frames) replaces the snapshots in the same chart, opening on its last frame.
+    final = _wait(page, lambda s: s["slider"] and s["slider"].startswith("showing: frame 60/60"), "the full animation")
     assert final["tag"] == "live mount"
     assert page.featviz_errors == []
 

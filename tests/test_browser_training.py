@@ -94,7 +94,7 @@ def test_progress_cancel_and_other_users_not_blocked(fresh_server, new_page, scr
         timeout=60,
         what="the live snapshot of the long run is drawn",
     )
-    assert "m=200" in texts["titles"][0], texts
+    assert "m=200" in texts["titles"][1], texts  # the settings line under the result title
     live_step = int(re.search(r"step ([\d,]+)", texts["slider"]).group(1).replace(",", ""))
     assert 0 < live_step < total, texts
     screenshot(long, "training-progress")
