@@ -36,7 +36,7 @@ st.session_state["lesson_url"] = slug
 ui.set_query({"lesson": slug})
 lesson = BY_SLUG[slug]
 
-st.subheader(ui.md(lesson.title), anchor=False)
+st.header(ui.md(lesson.title), anchor=False)
 st.markdown(f"**What you should see.** {ui.md(lesson.expect)}")
 
 status = st.container()

@@ -94,7 +94,7 @@ def test_widget_change_then_train_updates_the_link():
     at.button(key="train").click()
     settle(at)
     assert query(at)["m"] == "14"
-    assert "of 14 neurons within" in markdown_text(at)
+    assert "of 14 neurons on a teacher line" in markdown_text(at)
 
 
 @pytest.mark.parametrize(
@@ -253,7 +253,7 @@ def test_two_dimensional_planar_link_is_taken_whole():
     q = query(at)
     assert {name: q[name] for name in link} == link
     assert at.text_input(key="w_angles").value == "0,45,90,135"
-    assert "of 40 neurons within" in markdown_text(at)
+    assert "of 40 neurons on a teacher line" in markdown_text(at)
     assert len(animations(at)) == 1
 
 
