@@ -4,14 +4,14 @@ import streamlit as st
 
 from featviz import ui
 from featviz.config import PARAMS
-from featviz.figures import compare_figure
-from featviz.metrics import frame_summary
+from featviz.figures import compare_figure, compare_labels
+from featviz.metrics import headline, how_to_read_markdown
 from featviz.page_links import differing, pair_from_link, pair_link
 
 ui.page_frame()
 
 st.title("Compare")
-st.caption(
+st.sidebar.caption(  # in the sidebar: the figure's Play stays on the first screen
     "Two runs that share everything but the parameters you choose, on one frame slider with the same axes. "
     "Default: no regularization (A) against weight decay (B), same seed and init. The link holds both."
 )
@@ -29,6 +29,7 @@ message_box = st.container()  # the link's messages, while its pair is shown
 
 side = st.sidebar
 train = side.button("Train both", type="primary", key="cmp_train", width="stretch")
+edited_box = side.empty()
 side.multiselect(
     "Parameters that differ in B",
     [n for n in PARAMS if n not in ("frames",)],
@@ -62,9 +63,12 @@ mapping = pair_link(cfg_a, cfg_b)
 st.session_state["cmp_url"] = mapping
 ui.set_query(mapping)
 
-changed = differing(cfg_a, cfg_b)
-label_a = "A: " + (", ".join(f"{k}={a}" for k, (a, _) in changed.items()) or "same as B")
-label_b = "B: " + (", ".join(f"{k}={b}" for k, (_, b) in changed.items()) or "same as A")
+pending_a, _ = ui.config_from_widgets(cfg_a, prefix="ca_")
+pending_b = None if pending_a is None else ui.config_from_widgets(pending_a, "cb_", diff_names)[0]
+if (pending_a, pending_b) != (cfg_a, cfg_b):
+    edited_box.info("Settings changed: press **Train both** to run them.")
+
+label_a, label_b = compare_labels(cfg_a, cfg_b)
 
 col_a, col_b = st.columns(2)
 ui.prefetch(cfg_b)  # both train at once
@@ -73,10 +77,13 @@ run_b = ui.obtain_run(cfg_b, area=col_b.container(), label="cmp_b")
 if run_a is None or run_b is None:
     st.stop()
 for col, run, label in ((col_a, run_a, label_a), (col_b, run_b, label_b)):
-    col.markdown(f"**{ui.md(label)}** — last frame: {frame_summary(run, run.n_frames - 1)}")
+    col.markdown(f"**{ui.md(label)}** — {headline(run, run.n_frames - 1)}")
     if run.status != "ok":
-        col.error(run.message)
+        col.error(ui.md(run.message))
 
-ui.AnimationView("compare_animation").show(compare_figure(run_a, run_b, labels=(label_a, label_b)))
+figure = compare_figure(run_a, run_b, labels=(label_a, label_b), width_hint=ui.WIDTH_HINT)
+ui.AnimationView("compare_animation").show(figure)
+with st.expander("How to read this", icon=":material/help:"):
+    st.markdown(how_to_read_markdown())
 st.markdown("**Copy link** to this comparison:")
 st.code(ui.link_for(mapping), language=None, wrap_lines=True)

@@ -5,12 +5,13 @@ import streamlit as st
 from featviz import ui
 from featviz.config import ConfigError, rejected
 from featviz.lessons import BY_SLUG, LESSONS
-from featviz.metrics import frame_summary
+from featviz.metrics import SMALL_INIT_NOTE, headline, how_to_read_markdown
 
 ui.page_frame()
 
-st.title("Lessons")
-st.caption(
+# The lesson list and the page's blurb sit in the sidebar: the main column opens with the lesson's
+# claim, its check and the figure, so Play is on the first screen.
+st.sidebar.caption(
     "Each lesson is a preset configuration with what you should see and a check computed from the run. "
     "Every lesson has its own link; “Open in the Playground” lets you change it."
 )
@@ -25,25 +26,25 @@ if asked is not None and st.session_state.get("lesson_url") != asked:
     st.session_state["lesson_url"] = asked
 st.session_state.setdefault("lesson_pick", slugs[0])
 
-slug = st.radio(
+slug = st.sidebar.radio(
     "Lesson",
     slugs,
     key="lesson_pick",
     format_func=lambda s: ui.md(BY_SLUG[s].title),
-    label_visibility="collapsed",
 )
 st.session_state["lesson_url"] = slug
 ui.set_query({"lesson": slug})
 lesson = BY_SLUG[slug]
 
-st.header(ui.md(lesson.title))
-st.markdown(ui.md(lesson.explanation))
+st.header(ui.md(lesson.title), anchor=False)
 st.markdown(f"**What you should see.** {ui.md(lesson.expect)}")
-st.markdown(f"**Check.** {ui.md(lesson.criterion)}")
 
 status = st.container()
-check_box, last_line = st.empty(), st.empty()
-figure_slot = ui.AnimationView("lesson_animation", present=ui.presentation_switch())
+check_col, switch_col = st.columns([4, 1], vertical_alignment="center")
+check_box = check_col.empty()
+with switch_col:
+    present = ui.presentation_switch()
+figure_slot = ui.AnimationView("lesson_animation", present=present)
 run = ui.obtain_run(lesson.config, area=status, label="lesson", figure_slot=figure_slot)
 if run is None:
     st.stop()
@@ -53,10 +54,17 @@ if result.passed:
 else:
     check_box.error(f"**Check failed:** {ui.md(result.measured)}", icon=":material/cancel:")
 if run.status != "ok":
-    status.error(run.message)
+    status.error(ui.md(run.message))
 
-last_line.markdown(f"**Last frame:** {frame_summary(run, run.n_frames - 1)}")
 figure_slot.show(ui.animation_figure(run))
+st.markdown(f"**Last frame:** {headline(run, run.n_frames - 1)}")
+if slug == "no-regularization":
+    st.info(ui.md(SMALL_INIT_NOTE), icon=":material/info:")
+with st.expander("About this lesson", expanded=False, icon=":material/school:"):
+    st.markdown(ui.md(lesson.explanation))
+    st.markdown(f"**Check.** {ui.md(lesson.criterion)}")
+with st.expander("How to read this", icon=":material/help:"):
+    st.markdown(how_to_read_markdown())
 ui.video_downloads(run, key="lesson")
 ui.theorem_panels(run, key=slug)
 

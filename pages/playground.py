@@ -3,7 +3,7 @@
 import streamlit as st
 
 from featviz import ui
-from featviz.metrics import frame_summary
+from featviz.metrics import SMALL_INIT_NOTE, headline, how_to_read_markdown
 
 ui.page_frame()
 
@@ -12,7 +12,7 @@ st.caption(
     ui.md(
         "A teacher network with a few directions w*ᵢ generates the target; a wider student is trained by "
         "gradient descent on a weight-decay regularised loss. Zhou & Ge (NeurIPS 2024): every student neuron "
-        "ends on a teacher line ±w*ᵢ or at zero. Press ▶ Play under the figure."
+        "ends on a teacher line ±w*ᵢ or at zero. The figure opens on the result; ▶ Play replays the training."
     )
 )
 
@@ -45,21 +45,28 @@ if pending is not None and pending != cfg:
 
 ui.fork_banner(spec)
 status = st.container()
-result_line = st.empty()
-present = ui.presentation_switch()
+# One row above the figure (the result and the presentation switch) keeps Play on the first screen.
+result_col, switch_col = st.columns([4, 1], vertical_alignment="center")
+result_line = result_col.empty()
+with switch_col:
+    present = ui.presentation_switch()
 figure_slot = ui.AnimationView("animation", trails=trails, present=present)
 run = ui.obtain_run(spec, area=status, figure_slot=figure_slot)
 if run is None:
     st.stop()
 
 if run.status != "ok":
-    status.error(run.message)
+    status.error(ui.md(run.message))
 
 fig = ui.animation_figure(run)
 result_line.markdown(
-    f"**Result (last frame):** {frame_summary(run, run.n_frames - 1)} · trained in {run.train_seconds:.2f} s"
+    f"**Result (last frame):** {headline(run, run.n_frames - 1)} · trained in {run.train_seconds:.2f} s"
 )
 figure_slot.show(fig)
+if run.config.lam == 0:
+    st.info(ui.md(SMALL_INIT_NOTE), icon=":material/info:")
+with st.expander("How to read this", icon=":material/help:"):
+    st.markdown(how_to_read_markdown())
 n_shown = ui.shown(run).n_frames
 if n_shown < run.n_frames:
     st.caption(

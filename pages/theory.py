@@ -6,6 +6,7 @@ import streamlit as st
 from featviz import ui
 from featviz.certificate import planar_certificate
 from featviz.config import PARAMS, Config
+from featviz.descent import opening_frame
 from featviz.figures import certificate_figure, descent_figure
 from featviz.page_links import THEORY_TEACHERS, planar_teachers
 
@@ -162,7 +163,7 @@ labels = [f"step {int(s)} · {run.stage_name(i)}" for i, s in enumerate(run.step
 frame = st.select_slider(
     "Frame",
     options=list(range(run.n_frames)),
-    value=min(run.n_frames - 1, max(1, run.n_frames // 3)),
+    value=opening_frame(run),  # the neurons have left the origin: the arrows show
     format_func=lambda i: labels[i],
     key="th_frame",
 )

@@ -61,7 +61,7 @@ def test_default_run_shows_recovery_and_writes_the_link():
     at = open_app()
     text = markdown_text(at)
     assert "Result (last frame):" in text
-    assert f"of {Config().m} neurons within" in text
+    assert f"of {Config().m} neurons on a teacher line" in text
     # One chart: the animation took the place of the empty panels shown while it trained.
     (spec,) = animations(at).values()
     assert len(spec["frames"]) == len(spec["layout"]["sliders"][0]["steps"]) > 10
@@ -94,7 +94,7 @@ def test_widget_change_then_train_updates_the_link():
     at.button(key="train").click()
     settle(at)
     assert query(at)["m"] == "14"
-    assert "of 14 neurons within" in markdown_text(at)
+    assert "of 14 neurons on a teacher line" in markdown_text(at)
 
 
 @pytest.mark.parametrize(
@@ -191,8 +191,17 @@ def test_compare_page_default_is_lam_zero_against_weight_decay():
     assert a.lam == 0 and q["b.lam"] == "0.1"
     assert [k for k in q if k.startswith("b.")] == ["b.lam"]
     text = markdown_text(at)
-    assert "A: lam=0" in text and "B: lam=0.1" in text
+    assert "A: λ = 0" in text and "B: λ = 0.1" in text
     assert len(animations(at)) == 1
+    assert not any("Train both" in i.value for i in at.info)  # the widgets hold the shown pair
+
+
+def test_compare_page_asks_for_train_both_after_b_is_edited():
+    at = open_page("pages/compare.py", Config(m=12, epochs=2, steps=100).to_mapping() | {"b.lam": "0.1"})
+    at.number_input(key="cb_lam").set_value(0.2)
+    settle(at)
+    assert any("press **Train both**" in i.value for i in at.info)
+    assert query(at)["b.lam"] == "0.1"  # not trained yet: the shown pair is kept
 
 
 def test_compare_page_link_round_trip_and_bad_b_value():
@@ -244,7 +253,7 @@ def test_two_dimensional_planar_link_is_taken_whole():
     q = query(at)
     assert {name: q[name] for name in link} == link
     assert at.text_input(key="w_angles").value == "0,45,90,135"
-    assert "of 40 neurons within" in markdown_text(at)
+    assert "of 40 neurons on a teacher line" in markdown_text(at)
     assert len(animations(at)) == 1
 
 

@@ -10,7 +10,7 @@ screenshots (artifacts/screenshots/layout-*.png) are where those are looked at.
 from __future__ import annotations
 
 import pytest
-from browser_support import open_page, save_screenshot
+from browser_support import FIGURE_TIMEOUT_MS, open_page, save_screenshot, wait_for_app
 
 from featviz import figures as F
 from featviz.config import Config
@@ -89,3 +89,61 @@ def test_figure_text_neither_overlaps_nor_is_clipped(browser, figures_html, name
     assert not overlaps, overlaps
     small = sorted({(t["text"], t["size"]) for t in texts if t["size"] < 13})
     assert not small, small  # readable from the back of a room
+
+
+# ---- the real pages: the chart element as the app mounts it -----------------------------------
+
+SCREENS = {"1280x800": (1280, 800), "1400x1000": (1400, 1000), "1920x1080": (1920, 1080)}
+PAGES = {
+    "playground": "/",
+    "lesson-recovery": "/lessons?lesson=recovery",  # a 3-D lesson
+    "compare": "/compare",
+}
+_CHART_TEXTS = _TEXT_BOXES.replace(".querySelector('.js-plotly-plot')", ".querySelector('.featviz-chart')")
+# The full animation is drawn (not the preview): it has a slider, a legend and a shown frame.
+_ANIMATION_DRAWN = """() => {
+  const gd = document.querySelector('.featviz-chart');
+  return !!gd && gd.dataset.featvizFrame !== undefined && !!gd.querySelector('.slider-container')
+    && gd.querySelectorAll('.legendtext').length > 0;
+}"""
+_PLAY_BOX = """() => {
+  for (const b of document.querySelectorAll('.featviz-chart .updatemenu-button')) {
+    if (!b.textContent.includes('Play')) continue;
+    const r = b.getBoundingClientRect();
+    return {x0: r.left, x1: r.right, y0: r.top, y1: r.bottom};
+  }
+  return null;
+}"""
+
+
+@pytest.mark.parametrize("screen", sorted(SCREENS))
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_page_animation_text_neither_overlaps_nor_is_clipped(app_server, browser, name, screen):
+    """The app's own pages at three screen sizes: the animation's texts are clear of each other and
+    of the figure's edge; at 1400x1000 the figure's Play is on the first screen."""
+    width, height = SCREENS[screen]
+    page = open_page(browser, viewport={"width": width, "height": height})
+    try:
+        page.goto(app_server + PAGES[name])
+        page.wait_for_function(_ANIMATION_DRAWN, timeout=FIGURE_TIMEOUT_MS)
+        wait_for_app(page, timeout_ms=FIGURE_TIMEOUT_MS, settle_ms=500)
+        page.wait_for_function(_ANIMATION_DRAWN, timeout=30_000)
+        boxes = page.evaluate(_CHART_TEXTS)
+        play = page.evaluate(_PLAY_BOX)
+        save_screenshot(page, f"screen-{name}-{screen}", full_page=False)
+    finally:
+        page.context.close()
+    fig, texts = boxes["fig"], boxes["texts"]
+    assert len(texts) > 30  # titles, ticks, legend, slider: the query found the figure's text
+    clipped = [
+        t["text"]
+        for t in texts
+        if t["x0"] < fig["x0"] - 1 or t["x1"] > fig["x1"] + 1 or t["y0"] < fig["y0"] - 1 or t["y1"] > fig["y1"] + 1
+    ]
+    assert not clipped, clipped
+    overlaps = [(a["text"], b["text"]) for i, a in enumerate(texts) for b in texts[i + 1 :] if _overlap(a, b)]
+    assert not overlaps, overlaps
+    assert play is not None  # the figure's ▶ Play button was found
+    assert play["x0"] >= fig["x0"] - 1 and play["x1"] <= fig["x1"] + 1
+    if screen == "1400x1000":
+        assert 0 <= play["y0"] and play["y1"] <= height, (play, height)  # on the first screen

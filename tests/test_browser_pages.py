@@ -51,8 +51,9 @@ def test_playground_page(app_server, shared_page, screenshot):
     assert page.locator("h1").first.inner_text().strip() == "Playground"
     assert _nav_labels(page) == NAV
     assert "of 20 neurons" in _markdown(page, "Result (last frame):")
-    title = figure_texts(page)["titles"][0]
-    assert "d=10, k=3 orthonormal, m=20, gd, λ=0.02, init=0.1" in title
+    title, subtitle = figure_texts(page)["titles"]
+    assert "of 20 neurons on a teacher line" in title  # the result, then the settings
+    assert "d=10, k=3 orthonormal, m=20, gd, λ=0.02, init=0.1" in subtitle
     assert page.get_by_role("button", name="Train").is_visible()
     assert page.locator(ALERT).count() == 0
     assert_clean(page)
@@ -68,13 +69,14 @@ def test_lesson_page(app_server, shared_page, screenshot, lesson):
     assert url_params(page.url) == {"lesson": lesson.slug}
     assert lesson.title in page.locator("h2").first.inner_text()
     # The acceptance test of the lesson: its check passes on the run the server made.
-    alerts = page.locator(ALERT).all_inner_texts()
+    alerts = [a for a in page.locator(ALERT).all_inner_texts() if "Check" in a]
     assert len(alerts) == 1 and "Check passed:" in alerts[0], alerts
     assert "Check failed" not in page.locator('[data-testid="stMain"]').inner_text()
     checked = page.locator('[data-testid="stRadio"] input:checked')
     assert checked.count() == 1
     assert f"of {lesson.config.m} neurons" in _markdown(page, "Last frame:")
-    assert f"m={lesson.config.m}" in figure_texts(page)["titles"][0]
+    title, subtitle = figure_texts(page)["titles"]
+    assert f"of {lesson.config.m} neurons" in title and f"m={lesson.config.m}" in subtitle
     assert page.locator('[data-testid="stCode"]').inner_text().strip().endswith(f"/lessons?lesson={lesson.slug}")
     href = page.get_by_role("link", name=re.compile("Open in the Playground")).get_attribute("href")
     assert url_params(href) == lesson.config.to_mapping()
@@ -115,10 +117,10 @@ def test_compare_default(app_server, shared_page, screenshot):
     wait_for_figure(page)
     assert url_params(page.url) == COMPARE_A.to_mapping() | {"b.lam": "0.1"}
     a, b = _compare_labels(page)
-    assert a.startswith("A: lam=0 — last frame:") and "of 40 neurons" in a
-    assert b.startswith("B: lam=0.1 — last frame:") and "of 40 neurons" in b
+    assert a.startswith("A: λ = 0 — ") and "of 40 neurons" in a
+    assert b.startswith("B: λ = 0.1 — ") and "of 40 neurons" in b
     assert page.locator(FIGURE).count() == 1
-    assert figure_texts(page)["titles"][0] == "Compare A: lam=0 and B: lam=0.1"
+    assert figure_texts(page)["titles"][0].startswith("A: 3 of 40 aligned · B: ")
     assert url_params(page.locator('[data-testid="stCode"]').inner_text().replace("\n", "")) == url_params(page.url)
     assert_clean(page)
     screenshot(page, "page-compare-default")
@@ -132,10 +134,10 @@ def test_compare_custom_link(app_server, shared_page, screenshot):
     wait_for_figure(page)
     assert url_params(page.url) == a_cfg.to_mapping() | {"b.lam": "0.5"}
     a, b = _compare_labels(page)
-    assert a.startswith("A: lam=0.05 — last frame:") and "of 20 neurons" in a
+    assert a.startswith("A: λ = 0.05 — ") and "of 20 neurons" in a
     # lam=0.5 is far too much weight decay for this teacher: every neuron of B dies.
-    assert b.startswith("B: lam=0.5 — last frame:") and "20 dead" in b
-    assert figure_texts(page)["titles"][0] == "Compare A: lam=0.05 and B: lam=0.5"
+    assert b.startswith("B: λ = 0.5 — ") and "20 vanished" in b
+    assert figure_texts(page)["titles"][0].endswith("B: 0 of 20 aligned, 20 vanished")
     assert page.locator(ALERT).count() == 0
     assert_clean(page)
     screenshot(page, "page-compare-custom")

@@ -17,6 +17,7 @@ from featviz.ui.progress import CANCELLED_NOTE, LOADING_NOTE, TRAINING_NOTE, obt
 from featviz.ui.runs import (
     CHART_CONFIG,
     MAX_SHOWN_POINTS,
+    WIDTH_HINT,
     animation_figure,
     manager,
     run_key,
@@ -36,6 +37,7 @@ __all__ = [
     "MAX_SHOWN_POINTS",
     "PAGES",
     "TRAINING_NOTE",
+    "WIDTH_HINT",
     "AnimationView",
     "animation_figure",
     "config_from_url",

@@ -11,7 +11,8 @@ from featviz.config import Config
 from featviz.fork import Fork, config_of
 from featviz.jobs import DONE, FAILED, QUEUED
 from featviz.run import Run
-from featviz.ui.runs import manager
+from featviz.ui.runs import WIDTH_HINT, manager
+from featviz.ui.text import md
 from featviz.ui.view import live_update, partial_figure
 
 CANCELLED_NOTE = "Training was cancelled. Press **Train** to start it again."
@@ -93,7 +94,7 @@ def obtain_run(
     if job.state == FAILED:
         if figure_slot is not None:
             figure_slot.empty()
-        area.error(f"Training failed: {job.error}")
+        area.error(f"Training failed: {md(str(job.error))}")
     else:
         st.session_state[ck] = cfg.key()
         area.info(CANCELLED_NOTE)
@@ -114,7 +115,7 @@ def _show_partial(figure_slot, run: Run | None) -> None:
 def _preview(figure_slot, cfg: Config, note: str) -> None:
     from featviz import figures
 
-    figure_slot.show(figures.preview_figure(cfg, note=note))
+    figure_slot.show(figures.preview_figure(cfg, note=note, width_hint=WIDTH_HINT))
 
 
 def prefetch(cfg: Config) -> None:

@@ -12,6 +12,13 @@ from featviz.run import Run
 
 CHART_CONFIG = {"displaylogo": False}
 MAX_SHOWN_POINTS = 40_000  # neuron positions over all frames of one animation (~3 MB of figure)
+# The width (px) the pages' figures are built for. The server does not know the browser's width,
+# and a figure rebuilt after the browser reported it would arrive a second time on every page
+# load; plotly still fits the figure to its container's width, so only the neuron view's height
+# depends on this. 1050 px is what a 1400 px wide window gives the chart beside the sidebar: its
+# figure is short enough for Play to be on the first screen there, and tests/test_browser_layout.py
+# checks the figures built with it at the 900, 1050 and 1550 px of 1280, 1400 and 1920 px screens.
+WIDTH_HINT = 1050
 
 
 @st.cache_resource
@@ -25,7 +32,7 @@ def _animation_for(key: str, _run: Run, _branch=None) -> go.Figure:
     """Built once per run key (the run itself is not hashed)."""
     from featviz import figures
 
-    return figures.animation_figure(_run, branch=_branch)
+    return figures.animation_figure(_run, branch=_branch, width_hint=WIDTH_HINT)
 
 
 def run_key(run: Run) -> str:
