@@ -122,9 +122,9 @@ def live_update(job) -> Live | None:
 
 
 def _mass_ref(run) -> float:
-    from featviz.figures._neurons import _mass_ref as ref
+    from featviz.projection import mass_ref
 
-    return ref(np.nan_to_num(run.metrics.mass, nan=0.0, posinf=0.0))
+    return mass_ref(np.nan_to_num(run.metrics.mass, nan=0.0, posinf=0.0))
 
 
 def _patch(run, entry: Live) -> str:
