@@ -133,19 +133,10 @@ def test_cancel_keeps_the_frames_trained(app_server, big_page, screenshot):
     page.locator(PROGRESS).wait_for(state="visible", timeout=90_000)
     live = _wait(page, lambda s: s["frames"] >= 3 and s["slider"], "a live snapshot with a few frames")
     _tag(page, "before cancel")
-    cancelled = page.get_by_text("Training was cancelled")
-
-    def click_cancel() -> bool:
-        # A click in the page itself: Playwright's wait for a "stable" button does not end while
-        # live updates arrive several times a second.
-        if not cancelled.count():
-            page.evaluate(
-                """() => Array.from(document.querySelectorAll('button'))
-                    .find(b => b.innerText.includes('Cancel training'))?.click()"""
-            )
-        return cancelled.count() > 0
-
-    wait_until(click_cancel, timeout=60, what="Cancel is pressed and the page says so", interval=0.5)
+    # Clicked as a user does: Playwright waits until the button is visible, stable and enabled,
+    # which it stays while live snapshots arrive (only the bar and the chart's feed change).
+    page.get_by_role("button", name="Cancel training").click(timeout=60_000)
+    page.get_by_text("Training was cancelled").wait_for(timeout=90_000)
     wait_for_app(page)
     s = _wait(page, lambda s: s["frames"] >= live["frames"] - 1 and s["x"], "the trained frames after Cancel")
     assert page.locator(PROGRESS).count() == 0
@@ -228,7 +219,25 @@ def test_presentation_view(app_server, new_page, screenshot):
     fonts = _fonts(page)
     assert fonts["n"] > 20 and fonts["min"] >= 24, fonts
     assert fonts["height"] >= 900, fonts  # it fills the window
-    screenshot(page, "presentation-view-1920x1080", full_page=False)
+    # The neuron view takes most of the window; its tick labels and axis titles are large.
+    hero = page.evaluate(
+        """(name) => {
+        const gd = document.querySelector('.featviz-chart');
+        const t = gd._fullData.find(t => t.name === name);
+        const xa = gd._fullLayout[t.xaxis.replace('x', 'xaxis')], ya = gd._fullLayout[t.yaxis.replace('y', 'yaxis')];
+        const texts = Array.from(gd.querySelectorAll(
+            `.xaxislayer-above .${t.xaxis}tick text, .yaxislayer-above .${t.yaxis}tick text, `
+            + `.g-${t.xaxis}title text, .g-${t.yaxis}title text`))
+            .filter(e => e.textContent.trim()).map(e => parseFloat(getComputedStyle(e).fontSize));
+        return {w: xa._length, h: ya._length, vw: innerWidth, vh: innerHeight, fonts: texts};
+    }""",
+        NEURONS,
+    )
+    # Equal scales on both axes make it square: it is as tall as most of the window, and wider
+    # than the side strip it leaves (the curves are hidden).
+    assert hero["h"] >= 0.6 * hero["vh"] and hero["w"] >= 0.6 * hero["vh"] and hero["w"] >= 0.3 * hero["vw"], hero
+    assert len(hero["fonts"]) >= 6 and min(hero["fonts"]) >= 24, hero
+    screenshot(page, "present-playground-1920x1080", full_page=False)
     # Keys: End, ←, Home, →.
     frames = _state(page)["frames"]
     page.locator("body").press("End")
@@ -267,7 +276,7 @@ def test_lesson_presentation_view(app_server, new_page, screenshot):
     assert not page.get_by_test_id("stSidebar").is_visible()
     assert _fonts(page)["min"] >= 24
     assert "view=present" in page.url and "lesson=lazy" in page.url
-    screenshot(page, "presentation-view-lesson-1920x1080", full_page=False)
+    screenshot(page, "present-lesson-1920x1080", full_page=False)
     assert page.featviz_errors == []
 
 

@@ -83,8 +83,15 @@ function enlargeFonts(node, px, depth = 0) {
   }
 }
 
-// The presentation view's layout: the whole window, big text, big Play/Pause and slider.
-function presentLayout(layout, px) {
+// The presentation view's layout: the whole window, big text, big Play/Pause and slider, and the
+// neuron view large: it takes most of the plot area, the two side panels a strip on its right,
+// the training curves hidden (returned in `hidden`: the axes whose traces are hidden too).
+const PRESENT_HERO_X = [0, 0.72];
+const PRESENT_SIDE_X = [0.8, 1];
+const PRESENT_TOP_SCALE = 1.25; // the top band (title, frame line, Play/Pause, slider) grows with its text
+const PRESENT_BOTTOM_PX = 100; // the neuron view's tick labels and axis title
+
+function presentLayout(layout, px, data, heroName) {
   const out = JSON.parse(JSON.stringify(layout));
   out.font = { ...(out.font || {}), size: Math.max(out.font?.size || 0, px) };
   for (const a of out.annotations || []) a.font = { ...(a.font || {}), size: Math.max(a.font?.size || 0, px) };
@@ -97,19 +104,87 @@ function presentLayout(layout, px) {
     out.title.font = { ...(out.title.font || {}), size: Math.round(px * 1.3) };
     delete out.title.subtitle; // the slider's line says what is shown; room for the panels' titles
   }
-  out.height = Math.max(600, window.innerHeight - 70);
+  // Paper y keeps the top band's px when the plot's height changes: y > 1 is (y - 1) * plot px above it.
+  const m0 = out.margin || {};
+  const oldPlot = Math.max(1, (layout.height || 800) - (m0.t || 0) - (m0.b || 0));
+  const top = Math.round((m0.t || 0) * PRESENT_TOP_SCALE);
+  out.height = Math.max(600, window.innerHeight - 40); // the chart alone on screen (scrolled to it)
+  const plot = Math.max(200, out.height - top - PRESENT_BOTTOM_PX);
+  const rescale = (y) => (typeof y === "number" && y > 1 ? 1 + ((y - 1) * oldPlot * PRESENT_TOP_SCALE) / plot : y);
   out.width = undefined;
   out.autosize = true;
-  out.margin = { ...(out.margin || {}), b: Math.max(out.margin?.b || 0, 230) };
+  out.margin = { ...m0, t: top, b: PRESENT_BOTTOM_PX };
+  out.showlegend = false; // the fates panel and the hover say what the markers mean
+
+  // The panels: the neuron view (its trace's axes or scene), the side ones, the curves.
+  const hero = data.find((t) => t.name === heroName) || {};
+  const heroRef = hero.type === "scatter3d" ? hero.scene || "scene" : hero.xaxis || "x";
+  const key = (ref, axis) => (ref.startsWith("scene") ? ref : axis + "axis" + ref.slice(1));
+  const titles = (out.annotations || []).filter((a) => a.yanchor === "bottom" && (a.xref ?? "paper") === "paper");
+  const moveTitle = (x0, y0, x1, y1) => {
+    const a = titles.find((t) => Math.abs(t.x - (x0[0] + x0[1]) / 2) < 0.01 && Math.abs(t.y - y0[1]) < 0.01);
+    if (!a) return null;
+    if (x1) Object.assign(a, { x: (x1[0] + x1[1]) / 2, y: y1[1] });
+    return a;
+  };
+  const hidden = new Set();
+  const heroY = heroRef.startsWith("scene") ? out[heroRef]?.domain?.y : out[key(hero.yaxis || "y", "y")]?.domain;
+  const h0 = heroY?.[0] ?? 0; // the neuron view's bottom: panels above it are beside it, below it the curves
+  for (const k of Object.keys(out).filter((k) => /^xaxis\d*$/.test(k) || /^scene\d*$/.test(k))) {
+    const isScene = k.startsWith("scene");
+    const ref = isScene ? k : "x" + k.slice(5);
+    const xa = out[k];
+    const ya = isScene ? null : out[(xa.anchor || "y").replace(/^y/, "yaxis")];
+    const xd = (isScene ? xa.domain?.x : xa.domain) || [0, 1];
+    const yd = (isScene ? xa.domain?.y : ya?.domain) || [0, 1];
+    const set = (x, y) => {
+      if (isScene) out[k].domain = { x, y };
+      else {
+        xa.domain = x;
+        if (ya) ya.domain = y;
+        for (const [yk, yv] of Object.entries(out)) if (/^yaxis\d*$/.test(yk) && yv.overlaying && ya && yv.overlaying === xa.anchor) yv.domain = y;
+      }
+    };
+    if (ref === heroRef) {
+      moveTitle(xd, yd, PRESENT_HERO_X, [0, 1]);
+      set(PRESENT_HERO_X, [0, 1]);
+    } else if (yd[1] > h0 + 1e-6) {
+      // A side panel beside the neuron view: the same place in the strip, stretched to its height.
+      const y = yd.map((v) => Math.max(0, (v - h0) / (1 - h0)));
+      moveTitle(xd, yd, PRESENT_SIDE_X, y);
+      set(PRESENT_SIDE_X, y);
+    } else {
+      const a = moveTitle(xd, yd);
+      if (a) a.visible = false;
+      hidden.add(ref);
+      if (!isScene) {
+        xa.visible = false;
+        if (ya) ya.visible = false;
+        for (const [yk, yv] of Object.entries(out)) {
+          if (/^yaxis\d*$/.test(yk) && yv.overlaying && ya && yv.overlaying === xa.anchor) {
+            yv.visible = false;
+            hidden.add("y" + yk.slice(5));
+          }
+        }
+      }
+    }
+  }
+  for (const a of out.annotations || []) if (!titles.includes(a)) a.y = rescale(a.y);
   out.sliders = (out.sliders || []).map((s) => ({
-    ...s, font: { ...(s.font || {}), size: px }, len: 0.76, x: 0.24, pad: { ...(s.pad || {}), t: 40 },
+    ...s, y: rescale(s.y), font: { ...(s.font || {}), size: px }, len: 0.76, x: 0.24, pad: { ...(s.pad || {}), t: 10 },
     ticklen: 12, minorticklen: 6, tickwidth: 2,
     currentvalue: { ...(s.currentvalue || {}), font: { ...(s.currentvalue?.font || {}), size: px + 2 } },
   }));
   out.updatemenus = (out.updatemenus || []).map((m) => ({
-    ...m, font: { ...(m.font || {}), size: Math.round(px * 1.25) }, pad: { r: 24, t: 40, b: 12, l: 12 },
+    ...m, y: rescale(m.y), font: { ...(m.font || {}), size: Math.round(px * 1.25) }, pad: { r: 24, t: 0, b: 12, l: 12 },
   }));
-  return out;
+  return { layout: out, hidden };
+}
+
+// A trace drawn on a hidden panel of the presentation view.
+function onHidden(t, hidden) {
+  const ref = t.type === "scatter3d" ? t.scene || "scene" : t.xaxis || "x";
+  return hidden.has(ref) || hidden.has(t.yaxis || "y");
 }
 
 // ---- the chart -----------------------------------------------------------------------------
@@ -209,7 +284,8 @@ class Chart {
     this.lastFigure = figure;
     let layout = { ...(figure.layout || {}) };
     if (opts.height) layout.height = opts.height;
-    if (opts.present) layout = presentLayout(layout, opts.present_font || 24);
+    let hidden = null;
+    if (opts.present) ({ layout, hidden } = presentLayout(layout, opts.present_font || 24, figure.data || [], opts.path_traces[0]));
     this.div.classList.toggle("featviz-present", !!opts.present);
     this.note.style.fontSize = opts.present ? (opts.present_font || 24) + "px" : "0.85rem";
     if (layout.uirevision === undefined) layout.uirevision = opts.key; // zoom and camera survive updates
@@ -235,6 +311,7 @@ class Chart {
       if (layout.sliders?.length) layout.sliders = [{ ...layout.sliders[0], active: frames.length - 1 }, ...layout.sliders.slice(1)];
     }
     data = data.concat(this.pathTraces());
+    if (hidden) data = data.map((t) => (onHidden(t, hidden) ? { ...t, visible: false } : t));
     await Plotly.react(this.div, { data, layout, frames, config: opts.config || {} });
     this.div.style.minHeight = "";
     this.listen();
