@@ -35,6 +35,7 @@ _STATE_JS = """(name) => {
         frames: frames.length,
         slider: cur ? cur.textContent : null,
         title: gd._fullLayout.title && gd._fullLayout.title.text || "",
+        subtitle: gd._fullLayout.title && gd._fullLayout.title.subtitle && gd._fullLayout.title.subtitle.text || "",
         frame: gd.dataset.featvizFrame || "",
         selected: gd.dataset.featvizSelected || "",
         traces: gd.data.length,
@@ -89,7 +90,7 @@ def test_config_change_keeps_the_chart(app_server, big_page, screenshot):
     # The same DOM node (its JS property survived) shows the new run: updated in place, not remounted.
     assert s["tag"] == "first mount"
     assert page.locator(CHART).count() == 1
-    assert "m=14" in s["title"]
+    assert "of 14 neurons" in s["title"] and "m=14" in s["subtitle"]  # the result, then the settings
     wait_for_app(page)
     assert page.featviz_errors == []
 
