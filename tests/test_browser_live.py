@@ -19,6 +19,8 @@ PROGRESS = '[data-testid="stProgress"]'
 NEURONS = "student neurons"
 # About 40 000 steps of the default size: several seconds of training, a little under the budget.
 LIVE_LINK = "/?epochs=20&steps=2000&seed={seed}"
+# Long enough (100 x 5000 steps) that Cancel always arrives before the end, even on a quiet machine.
+CANCEL_LINK = "/?epochs=100&steps=5000&seed={seed}"
 PLANAR = Config(k=2, teachers="planar", angles=(0.0, 70.0), a_star=(1.0, -1.0), m=16, epochs=2, steps=300, seed=5)
 
 _STATE_JS = """(name) => {
@@ -130,7 +132,7 @@ def test_live_run_draws_snapshots_then_the_animation(app_server, big_page, scree
 
 def test_cancel_keeps_the_frames_trained(app_server, big_page, screenshot):
     page = big_page
-    page.goto(app_server + LIVE_LINK.format(seed=902))
+    page.goto(app_server + CANCEL_LINK.format(seed=902))
     page.locator(PROGRESS).wait_for(state="visible", timeout=90_000)
     live = _wait(page, lambda s: s["frames"] >= 3 and s["slider"], "a live snapshot with a few frames")
     _tag(page, "before cancel")

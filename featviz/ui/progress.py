@@ -52,7 +52,8 @@ def obtain_run(
         mgr.cancel(cfg.key())
         if running is not None:
             running.wait(CANCEL_WAIT_S)  # its last partial run is then kept by the manager
-        st.session_state[ck] = cfg.key()
+        if mgr.cached(cfg) is None:  # a run that finished before the click is shown, not cancelled
+            st.session_state[ck] = cfg.key()
     if st.session_state.get(ck) == cfg.key():
         area.info(CANCELLED_NOTE)
         _show_partial(figure_slot, mgr.partial(cfg.key()))
