@@ -16,7 +16,6 @@ from browser_support import (
     figure_texts,
     url_params,
     wait_for_figure,
-    wait_for_slider_change,
     wait_until,
     wait_until_still,
 )
@@ -72,19 +71,25 @@ def test_link_round_trip_and_animation(app_server, shared_page, screenshot):
 
     before = figure_texts(page)
     frame, frames, step = _frame(before["slider"])
-    assert (frame, step) == (1, 0) and frames > 10, before
-    assert "· init · λ=0.05 — 0 of 16 neurons within 5° of a teacher line" in before["slider"]
+    # The figure opens on the result: the last frame, a title that states it, the settings below.
+    assert (frame, step) == (frames, LINK_CONFIG.total_steps) and frames > 10, before
+    assert "of 16 neurons within 5° of a teacher line" in before["slider"]
     title, subtitle = before["titles"]
-    assert "d=10, k=2 planar at 0°, 70°, m=16" in title
+    assert "of 16 neurons on a teacher line" in title
+    assert "d=10, k=2 planar at 0°, 70°, m=16" in subtitle
     assert "Play" in subtitle  # a static hint; the slider's line describes the frame shown
     points = _points(page)
     assert len(points) >= 16
 
     page.locator(".updatemenu-button", has_text="▶ Play").click()
-    playing = wait_for_slider_change(page, before["slider"])
-    assert playing["slider"] != before["slider"], "Play did not advance the slider"
+    # Play replays the training from the first frame: the slider moves on from an early frame.
+    playing = wait_until(
+        lambda: (t := figure_texts(page)) and 1 < _frame(t["slider"])[0] < frames and t,
+        timeout=30,
+        what="Play replays the training",
+    )
     frame, _, step = _frame(playing["slider"])
-    assert frame > 1 and step > 0, playing
+    assert 1 < frame < frames and step > 0, playing
     wait_until(lambda: _points(page) != points, timeout=30, what="Play moves the neurons")
     assert _points(page) != points, "Play did not move the neurons"
     assert playing["titles"] == [title, subtitle]
@@ -110,12 +115,17 @@ def test_animation_3d(app_server, shared_page, screenshot):
     assert url_params(page.url) == Config(m=12, seed=4).to_mapping()
     assert page.locator(".js-plotly-plot .gl-container").count() >= 1
     before = figure_texts(page)
-    assert _frame(before["slider"])[0] == 1
-    assert "neurons projected on the 3-D teacher span" in page.locator(".js-plotly-plot").inner_text()
+    last, frames, _ = _frame(before["slider"])
+    assert last == frames  # it opens on the result
+    assert "neurons projected on the 3-D teacher span" in page.locator(".featviz-chart").inner_text()
     page.locator(".updatemenu-button", has_text="▶ Play").click()
-    playing = wait_for_slider_change(page, before["slider"])
+    playing = wait_until(
+        lambda: (t := figure_texts(page)) and 1 < _frame(t["slider"])[0] < frames and t,
+        timeout=30,
+        what="Play replays the training",
+    )
     frame, _, step = _frame(playing["slider"])
-    assert frame > 1 and step > 0, playing
+    assert 1 < frame < frames and step > 0, playing
     assert playing["titles"] == before["titles"]
     page.locator(".updatemenu-button", has_text="Pause").click()
     assert_clean(page)
@@ -203,7 +213,7 @@ def test_downloads(app_server, shared_page, screenshot, tmp_path):
     html = html_path.read_text(encoding="utf-8")
     assert "plotly" in html
     assert html.lstrip().lower().startswith(("<!doctype html", "<html"))
-    assert "m=16" in html and "Student neurons and teacher lines" in html
+    assert "m=16" in html and "neurons projected on the 3-D teacher span" in html  # settings in the subtitle
     assert len(html) > 1_000_000  # plotly.js is inlined: the file works offline
     assert_clean(page)
     screenshot(page, "playground-downloads")
