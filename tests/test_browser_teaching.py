@@ -47,7 +47,7 @@ def test_playground_fork(app_server, new_page, screenshot):
     banner = page.locator(ALERT, has_text="Forked at step 980").first.inner_text()
     assert "λ decay per epoch = 1" in banner
     text = page.locator('[data-testid="stMarkdownContainer"]', has_text="Result (last frame):").first.inner_text()
-    assert "30 dead" in text
+    assert "0 of 30 neurons on a teacher line, 30 vanished" in text  # the fork with λ = 1 killed all
     screenshot(page, "page-playground-fork-top", full_page=False)
     page.get_by_text("Fork from this frame").click()
     page.get_by_role("button", name="Fork", exact=True).wait_for(state="visible")
