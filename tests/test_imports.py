@@ -167,3 +167,10 @@ def test_only_the_ui_layer_imports_streamlit():
                 importers.add(name)
     assert importers, "the UI layer imports streamlit"
     assert {n for n in importers if not any(n == ui or n.startswith(ui + ".") for ui in UI_LAYER)} == set()
+
+
+def test_only_the_figures_package_imports_its_private_modules():
+    private = {name for name in modules() if name.startswith("featviz.figures._")}
+    assert "featviz.figures._neurons" in private
+    users = {name for name, deps in import_graph().items() if deps & private and not name.startswith("featviz.figures")}
+    assert users == set()
