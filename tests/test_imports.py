@@ -174,3 +174,13 @@ def test_only_the_figures_package_imports_its_private_modules():
     assert "featviz.figures._neurons" in private
     users = {name for name, deps in import_graph().items() if deps & private and not name.startswith("featviz.figures")}
     assert users == set()
+
+
+def test_benchmarks_do_not_import_from_tests():
+    test_modules = {p.stem for p in (ROOT / "tests").glob("*.py")}
+    for path in sorted((ROOT / "bench").glob("*.py")):
+        imported = set()
+        for node in _import_nodes(ast.parse(path.read_text(), filename=str(path))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            imported |= {n.partition(".")[0] for n in names}
+        assert "tests" not in imported and not imported & test_modules, path.name
