@@ -19,8 +19,8 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-from browser_support import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
+sys.path.insert(0, str(ROOT))
+from devtools.browser import CHROMIUM, CHROMIUM_ARGS, free_port  # noqa: E402
 
 # Drawn = the neuron trace of the target config is in the page's chart, and no render is pending.
 _DRAWN_JS = """(want) => {

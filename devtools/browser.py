@@ -12,8 +12,11 @@ app benchmark (bench/bench_app.py); it imports neither pytest nor featviz.
   Playwright can download is never used (nor downloaded).
 - ``open_page(browser, viewport)``: a page in a new context; ``page.featviz_errors`` collects its
   uncaught errors, ``page.featviz_console`` its console messages.
-- ``wait_for_app``, ``wait_for_figure``, ``figure_texts``, ``url_params``, ``page_errors``,
-  ``assert_clean``, ``save_screenshot``: what the featviz pages are checked with.
+- ``wait_for_app``, ``wait_for_figure``, ``wait_for_state``, ``open_link``, ``figure_texts``,
+  ``url_params``, ``page_errors``, ``assert_clean``, ``save_screenshot``: what the featviz pages
+  are checked with;
+  ``click_loneliest_point`` and ``neuron_path``: a neuron clicked on the animation chart, its path;
+  ``only_the_local_server``: a page offline but for the app's server.
 
 Every wait is a condition with a deadline; a wait that runs out raises ``DriverError`` (an
 AssertionError) saying what did not happen, with the server log's tail where it helps.
@@ -74,6 +77,20 @@ def wait_until(condition: Callable[[], object], *, timeout: float, what: str, in
         if time.monotonic() > deadline:
             raise DriverError(f"timed out after {timeout:g} s waiting until {what}")
         time.sleep(interval)
+
+
+def wait_for_state(read: Callable[[], object], cond: Callable[[object], bool], *, page, what: str, timeout: float):
+    """read()'s first value for which cond holds, read every 50 ms of the page's time.
+
+    DriverError after timeout s, quoting the last value read.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = read()
+        if value and cond(value):
+            return value
+        page.wait_for_timeout(50)
+    raise DriverError(f"timed out after {timeout:g} s waiting for {what}; last state: {read()}")
 
 
 def free_port() -> int:
@@ -314,6 +331,13 @@ def wait_for_figure(page, count: int = 1, timeout_ms: int = FIGURE_TIMEOUT_MS) -
     wait_for_app(page, timeout_ms=timeout_ms, settle_ms=500)
 
 
+def open_link(page, url: str, *, figures: int = 1):
+    """Go to url and wait until its first `figures` figures are drawn; returns the page."""
+    page.goto(url)
+    wait_for_figure(page, count=figures)
+    return page
+
+
 def figure_texts(page, index: int = 0) -> dict:
     """{"slider": current-value text of the slider, "titles": [title, subtitle]} of a figure."""
     return page.evaluate(_FIGURE_TEXTS_JS, index)
@@ -356,3 +380,66 @@ def assert_clean(page) -> None:
     assert page.locator(EXCEPTION).count() == 0, page.locator(EXCEPTION).first.inner_text()
     errors = page_errors(page)
     assert errors == [], errors
+
+
+# ---- the animation chart (featviz.chart): a neuron and its path ----------------------------------
+
+# On the chart's last frame, the point of a 2-D trace farthest from the others (a click there hits
+# nothing else): its index j and its page position, and a spot in the plot's empty corner.
+_LONELIEST_POINT_JS = """async (name) => {
+    const gd = document.querySelector('.featviz-chart');
+    const frames = gd._transitionData._frames;
+    await Plotly.animate(gd, [frames[frames.length - 1].name],
+        {mode: 'immediate', frame: {duration: 0, redraw: false}, transition: {duration: 0}});
+    const i = gd._fullData.findIndex(t => t.name === name);
+    const t = gd._fullData[i], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+    const box = gd.getBoundingClientRect();
+    const px = Array.from(t.x, (x, j) =>
+        [box.left + xa._offset + xa.l2p(x), box.top + ya._offset + ya.l2p(t.y[j])]);
+    let best = 0, bestD = -1;
+    px.forEach((p, j) => {
+        const d = Math.min(...px.map((q, k) => k === j ? Infinity : Math.hypot(p[0] - q[0], p[1] - q[1])));
+        if (d > bestD) { bestD = d; best = j; }
+    });
+    return {j: best, x: px[best][0], y: px[best][1], area: [box.left + xa._offset + 5, box.top + ya._offset + 5]};
+}"""
+
+_PATH_JS = """(j) => document.querySelector('.featviz-chart').data
+    .filter(t => t.name === 'path of neuron ' + j).map(t => ({x: Array.from(t.x), y: Array.from(t.y)}))"""
+
+
+def click_loneliest_point(page, trace_name: str) -> dict:
+    """Show the chart's last frame and click the point of trace_name farthest from the others.
+
+    Returns {"j": its index, "x", "y": where it was clicked, "area": [x, y] of an empty spot}.
+    """
+    target = page.evaluate(_LONELIEST_POINT_JS, trace_name)
+    page.mouse.move(target["x"], target["y"])
+    page.mouse.click(target["x"], target["y"])
+    return target
+
+
+def neuron_path(page, j: int) -> list[dict]:
+    """The chart's path traces of neuron j ({"x": [...], "y": [...]} each): its neuron view's, then its angle view's."""
+    return page.evaluate(_PATH_JS, j)
+
+
+def only_the_local_server(page) -> tuple[list[str], list[str]]:
+    """Let the page's context reach only 127.0.0.1 (and data:, blob: URLs), as on a machine offline.
+
+    Returns (blocked URLs, plotly.js URLs loaded), two lists that fill as the page runs.
+    """
+    blocked, plotly_loads = [], []
+
+    def route(r):
+        url = r.request.url
+        if url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")):
+            if "plotly" in url and url.endswith(".js"):
+                plotly_loads.append(url)
+            r.continue_()
+        else:
+            blocked.append(url)
+            r.abort()
+
+    page.context.route("**/*", route)
+    return blocked, plotly_loads

@@ -1,8 +1,37 @@
-"""Helpers shared by the AppTest tests."""
+"""Helpers shared by the AppTest tests: open the app on a page and link, settle it, read its charts."""
 
 import json
+import time
+from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+TIMEOUT = 120  # a cold `import torch` alone can take seconds
+
+
+def settle(at: AppTest, *, timeout: float = TIMEOUT) -> AppTest:
+    """Run, and rerun while a run trains in the background (a real browser polls instead)."""
+    at.run()
+    deadline = time.monotonic() + timeout
+    while at.get("progress"):
+        if time.monotonic() > deadline:
+            pytest.fail(f"still training after {timeout} s")
+        time.sleep(0.3)
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def open_app(params: dict | None = None, *, page: str | None = None, timeout: float = TIMEOUT) -> AppTest:
+    """The app opened with these link parameters (on `page`, a file under pages/, if given), settled."""
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    for k, v in (params or {}).items():
+        at.query_params[k] = v
+    if page:
+        at.switch_page(page)
+    return settle(at, timeout=timeout)
 
 
 def animations(at: AppTest) -> dict[str, dict]:

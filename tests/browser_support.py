@@ -43,6 +43,7 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from devtools import browser as driver
@@ -59,8 +60,12 @@ from devtools.browser import (  # noqa: F401 - re-exported for the browser tests
     VIEWPORT,
     ServerURL,
     assert_clean,
+    click_loneliest_point,
     figure_texts,
     launch_chromium,
+    neuron_path,
+    only_the_local_server,
+    open_link,
     open_page,
     page_errors,
     save_screenshot,
@@ -70,9 +75,27 @@ from devtools.browser import (  # noqa: F401 - re-exported for the browser tests
     wait_for_app,
     wait_for_figure,
     wait_for_slider_change,
+    wait_for_state,
     wait_until,
     wait_until_still,
 )
+
+
+def assert_neuron_path(page, fig, j: int) -> None:
+    """The chart's path of clicked neuron j is the run's own positions of it, frame after frame.
+
+    fig: the run's animation_figure; its frames' first trace is the neuron view, the second the
+    angle-vs-mass view. The chart's note names the neuron.
+    """
+    path = neuron_path(page, j)
+    want_x = [float(f.data[0].x[j]) for f in fig.frames]
+    want_y = [float(f.data[0].y[j]) for f in fig.frames]
+    np.testing.assert_allclose(path[0]["x"], want_x, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(path[0]["y"], want_y, rtol=1e-5, atol=1e-6)
+    angle = [float(f.data[1].x[j]) for f in fig.frames]
+    np.testing.assert_allclose(path[1]["x"], angle, rtol=1e-5, atol=1e-6)
+    note = page.locator(".featviz-chart-note").inner_text()
+    assert note.startswith(f"neuron {j}: ") and "mass" in note and "angle" in note
 
 
 def browser_required() -> bool:

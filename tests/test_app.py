@@ -1,17 +1,12 @@
 """The Streamlit app through streamlit.testing: default run, links in and out, bad links."""
 
 import json
-import time
-from pathlib import Path
 
 import pytest
-from app_support import animations
+from app_support import APP, TIMEOUT, animations, open_app, settle
 from streamlit.testing.v1 import AppTest
 
 from featviz.config import Config
-
-TIMEOUT = 120  # a cold `import torch` alone can take seconds
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
 @pytest.fixture(autouse=True)
@@ -19,26 +14,6 @@ def _env(tmp_path, monkeypatch):
     monkeypatch.setenv("FEATVIZ_CACHE_DIR", str(tmp_path / "cache"))
     # AppTest runs pages directly (legacy multipage mode, restored before every run): see ui.page_frame.
     monkeypatch.setenv("FEATVIZ_APPTEST", "1")
-
-
-def settle(at: AppTest) -> AppTest:
-    """Run, and rerun while a run trains in the background (a real browser polls instead)."""
-    at.run()
-    deadline = time.monotonic() + TIMEOUT
-    while at.get("progress"):
-        if time.monotonic() > deadline:
-            pytest.fail(f"the run still trains after {TIMEOUT} s")
-        time.sleep(0.3)
-        at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def open_app(params: dict | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for k, v in (params or {}).items():
-        at.query_params[k] = v
-    return settle(at)
 
 
 def query(at: AppTest) -> dict[str, str]:
@@ -140,12 +115,7 @@ def test_a_rejected_typed_value_shows_literally():
 
 
 def open_page(page: str, params: dict | None = None) -> AppTest:
-    """Open a page; reruns while a run trains in the background (a real browser polls instead)."""
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for k, v in (params or {}).items():
-        at.query_params[k] = v
-    at.switch_page(page)
-    return settle(at)
+    return open_app(params, page=page)
 
 
 def test_lessons_page_runs_the_linked_lesson_and_shows_its_check():

@@ -1,12 +1,10 @@
 """The teaching kit in the app (streamlit.testing): GIF/MP4 downloads, forks on the Playground, the Open page."""
 
 import io
-import time
-from pathlib import Path
 
 import numpy as np
 import pytest
-from app_support import animations
+from app_support import animations, open_app, settle
 from streamlit.testing.v1 import AppTest
 
 from featviz import ui
@@ -15,8 +13,6 @@ from featviz.engine import train
 from featviz.fork import Fork, branch_steps, train_fork
 from featviz.metrics import headline
 
-TIMEOUT = 120
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 SMALL = Config(d=4, k=2, a_star=(1.0, -1.0), angles=(0.0, 60.0), m=8, epochs=2, steps=60, frames=10)
 
 
@@ -42,24 +38,8 @@ def made(monkeypatch):
     return out
 
 
-def settle(at: AppTest) -> AppTest:
-    at.run()
-    deadline = time.monotonic() + TIMEOUT
-    while at.get("progress"):
-        if time.monotonic() > deadline:
-            pytest.fail(f"the run still trains after {TIMEOUT} s")
-        time.sleep(0.3)
-        at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 def open_page(name: str, params: dict | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for k, v in (params or {}).items():
-        at.query_params[k] = v
-    at.switch_page(f"pages/{name}")
-    return settle(at)
+    return open_app(params, page=f"pages/{name}")
 
 
 def downloads(at: AppTest) -> dict[str, str]:

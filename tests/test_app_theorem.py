@@ -1,17 +1,15 @@
 """The section "The theorem, measured" under runs, and ρ on the Theory page, through streamlit.testing."""
 
 import re
-import time
-from pathlib import Path
 
 import pytest
+from app_support import APP, open_app
 from streamlit.testing.v1 import AppTest
 
 from featviz.config import Config
 from featviz.ui.theorem import SECTION_TITLE
 
 TIMEOUT = 180
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
 @pytest.fixture(autouse=True)
@@ -21,19 +19,7 @@ def _env(tmp_path, monkeypatch):
 
 
 def open_page(page: str | None, params: dict) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for k, v in params.items():
-        at.query_params[k] = v
-    if page:
-        at.switch_page(page)
-    at.run()
-    deadline = time.monotonic() + TIMEOUT
-    while at.get("progress"):
-        assert time.monotonic() < deadline, f"still training after {TIMEOUT} s"
-        time.sleep(0.3)
-        at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app(params, page=page, timeout=TIMEOUT)
 
 
 def section(at: AppTest):

@@ -9,7 +9,16 @@ import time
 
 import numpy as np
 import pytest
-from browser_support import REPO_ROOT, open_page, streamlit_server, wait_for_app
+from browser_support import (
+    REPO_ROOT,
+    assert_neuron_path,
+    click_loneliest_point,
+    only_the_local_server,
+    open_page,
+    streamlit_server,
+    wait_for_app,
+    wait_for_state,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -54,13 +63,7 @@ def _state(page) -> dict | None:
 
 
 def _wait(page, cond, what: str, timeout_s: float = 60.0) -> dict:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        s = _state(page)
-        if s and cond(s):
-            return s
-        page.wait_for_timeout(50)
-    pytest.fail(f"timed out waiting for {what}; last state: {_state(page)}", pytrace=False)
+    return wait_for_state(lambda: _state(page), cond, page=page, what=what, timeout=timeout_s)
 
 
 def _demo_figure(name: str):
@@ -124,46 +127,11 @@ def test_click_draws_the_neurons_path(demo_server, chart_page, screenshot):
     _wait(page, lambda s: s["draws"] >= 1 and s["type"] == "scatter", "config b")
     wait_for_app(page)
     # Go to the last frame, then click the neuron farthest from the others (no overlap).
-    target = page.evaluate(
-        """async (name) => {
-        const gd = document.querySelector('.featviz-chart');
-        const frames = gd._transitionData._frames;
-        await Plotly.animate(gd, [frames[frames.length - 1].name],
-            {mode: 'immediate', frame: {duration: 0, redraw: false}, transition: {duration: 0}});
-        const i = gd._fullData.findIndex(t => t.name === name);
-        const t = gd._fullData[i], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-        const box = gd.getBoundingClientRect();
-        const px = Array.from(t.x, (x, j) =>
-            [box.left + xa._offset + xa.l2p(x), box.top + ya._offset + ya.l2p(t.y[j])]);
-        let best = 0, bestD = -1;
-        px.forEach((p, j) => {
-            const d = Math.min(...px.map((q, k) => k === j ? Infinity : Math.hypot(p[0] - q[0], p[1] - q[1])));
-            if (d > bestD) { bestD = d; best = j; }
-        });
-        return {j: best, x: px[best][0], y: px[best][1], area: [box.left + xa._offset + 5, box.top + ya._offset + 5]};
-    }""",
-        NEURONS,
-    )
     before = _state(page)["traces"]
-    page.mouse.move(target["x"], target["y"])
-    page.mouse.click(target["x"], target["y"])
+    target = click_loneliest_point(page, NEURONS)
     s = _wait(page, lambda s: s["selected"] == str(target["j"]), "the clicked neuron's path")
     assert s["traces"] == before + 2  # its path in the neuron view and in the angle-vs-mass view
-    path = page.evaluate(
-        """(j) => document.querySelector('.featviz-chart').data
-            .filter(t => t.name === 'path of neuron ' + j).map(t => ({x: Array.from(t.x), y: Array.from(t.y)}))""",
-        target["j"],
-    )
-    fig = _demo_figure("b")
-    j = target["j"]
-    want_x = [float(f.data[0].x[j]) for f in fig.frames]
-    want_y = [float(f.data[0].y[j]) for f in fig.frames]
-    np.testing.assert_allclose(path[0]["x"], want_x, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(path[0]["y"], want_y, rtol=1e-5, atol=1e-6)
-    angle = [float(f.data[1].x[j]) for f in fig.frames]
-    np.testing.assert_allclose(path[1]["x"], angle, rtol=1e-5, atol=1e-6)
-    note = page.locator(".featviz-chart-note").inner_text()
-    assert note.startswith(f"neuron {j}: ") and "mass" in note and "angle" in note
+    assert_neuron_path(page, _demo_figure("b"), target["j"])
     screenshot(page, "chart_clicked_neuron_path")
     # A click on empty plot area clears it.
     page.mouse.click(*target["area"])
@@ -197,19 +165,7 @@ def test_trails_follow_the_frames(demo_server, chart_page, screenshot):
 
 def test_works_offline(demo_server, chart_page):
     page = chart_page
-    blocked, plotly_loads = [], []
-
-    def route(r):
-        url = r.request.url
-        if url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")):
-            if "plotly" in url and url.endswith(".js"):
-                plotly_loads.append(url)
-            r.continue_()
-        else:
-            blocked.append(url)
-            r.abort()
-
-    page.context.route("**/*", route)
+    blocked, plotly_loads = only_the_local_server(page)
     page.goto(demo_server + "/?cfg=a")
     _wait(page, lambda s: s["draws"] >= 1, "the chart with the network blocked")
     wait_for_app(page)

@@ -77,6 +77,13 @@ def test_figure_text_neither_overlaps_nor_is_clipped(browser, figures_html, name
         save_screenshot(page, f"layout-{name}-{screen}")
     finally:
         page.context.close()
+    _assert_texts_clear(boxes)
+    small = sorted({(t["text"], t["size"]) for t in boxes["texts"] if t["size"] < 13})
+    assert not small, small  # readable from the back of a room
+
+
+def _assert_texts_clear(boxes: dict) -> None:
+    """The figure's texts (boxes: what _TEXT_BOXES found) lie inside the figure and clear of each other."""
     fig, texts = boxes["fig"], boxes["texts"]
     assert len(texts) > 30  # titles, ticks, legend, slider: the query found the figure's text
     clipped = [
@@ -87,8 +94,6 @@ def test_figure_text_neither_overlaps_nor_is_clipped(browser, figures_html, name
     assert not clipped, clipped
     overlaps = [(a["text"], b["text"]) for i, a in enumerate(texts) for b in texts[i + 1 :] if _overlap(a, b)]
     assert not overlaps, overlaps
-    small = sorted({(t["text"], t["size"]) for t in texts if t["size"] < 13})
-    assert not small, small  # readable from the back of a room
 
 
 # ---- the real pages: the chart element as the app mounts it -----------------------------------
@@ -133,16 +138,8 @@ def test_page_animation_text_neither_overlaps_nor_is_clipped(app_server, browser
         save_screenshot(page, f"screen-{name}-{screen}", full_page=False)
     finally:
         page.context.close()
-    fig, texts = boxes["fig"], boxes["texts"]
-    assert len(texts) > 30  # titles, ticks, legend, slider: the query found the figure's text
-    clipped = [
-        t["text"]
-        for t in texts
-        if t["x0"] < fig["x0"] - 1 or t["x1"] > fig["x1"] + 1 or t["y0"] < fig["y0"] - 1 or t["y1"] > fig["y1"] + 1
-    ]
-    assert not clipped, clipped
-    overlaps = [(a["text"], b["text"]) for i, a in enumerate(texts) for b in texts[i + 1 :] if _overlap(a, b)]
-    assert not overlaps, overlaps
+    _assert_texts_clear(boxes)
+    fig = boxes["fig"]
     assert play is not None  # the figure's ▶ Play button was found
     assert play["x0"] >= fig["x0"] - 1 and play["x1"] <= fig["x1"] + 1
     if screen == "1400x1000":

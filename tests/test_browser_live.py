@@ -8,7 +8,15 @@ import time
 
 import numpy as np
 import pytest
-from browser_support import open_page, wait_for_app, wait_until
+from browser_support import (
+    assert_neuron_path,
+    click_loneliest_point,
+    only_the_local_server,
+    open_page,
+    wait_for_app,
+    wait_for_state,
+    wait_until,
+)
 
 from featviz.config import Config
 
@@ -51,13 +59,7 @@ def _state(page) -> dict | None:
 
 
 def _wait(page, cond, what: str, timeout_s: float = 90.0) -> dict:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        s = _state(page)
-        if s and cond(s):
-            return s
-        page.wait_for_timeout(50)
-    pytest.fail(f"timed out waiting for {what}; last state: {_state(page)}", pytrace=False)
+    return wait_for_state(lambda: _state(page), cond, page=page, what=what, timeout=timeout_s)
 
 
 def _tag(page, tag: str) -> None:
@@ -75,6 +77,13 @@ def big_page(browser):
     p = open_page(browser, {"width": 1400, "height": 1400})
     yield p
     p.context.close()
+
+
+def _start_training(page, url: str):
+    """Open a link whose run trains for a while; returns the page once its progress bar shows."""
+    page.goto(url)
+    page.locator(PROGRESS).wait_for(state="visible", timeout=90_000)
+    return page
 
 
 def test_config_change_keeps_the_chart(app_server, big_page, screenshot):
@@ -99,9 +108,7 @@ def test_config_change_keeps_the_chart(app_server, big_page, screenshot):
 
 
 def test_live_run_draws_snapshots_then_the_animation(app_server, big_page, screenshot):
-    page = big_page
-    page.goto(app_server + LIVE_LINK.format(seed=901))
-    page.locator(PROGRESS).wait_for(state="visible", timeout=90_000)
+    page = _start_training(big_page, app_server + LIVE_LINK.format(seed=901))
     _wait(page, lambda s: s["draws"] >= 1, "the chart while training")
     _tag(page, "live mount")
     seen, sliders, shot = set(), set(), False
@@ -132,9 +139,7 @@ def test_live_run_draws_snapshots_then_the_animation(app_server, big_page, scree
 
 
 def test_cancel_keeps_the_frames_trained(app_server, big_page, screenshot):
-    page = big_page
-    page.goto(app_server + CANCEL_LINK.format(seed=902))
-    page.locator(PROGRESS).wait_for(state="visible", timeout=90_000)
+    page = _start_training(big_page, app_server + CANCEL_LINK.format(seed=902))
     live = _wait(page, lambda s: s["frames"] >= 3 and s["slider"], "a live snapshot with a few frames")
     _tag(page, "before cancel")
     # Clicked as a user does: Playwright waits until the button is visible, stable and enabled,
@@ -159,45 +164,12 @@ def test_click_draws_the_neurons_path(app_server, big_page, screenshot):
     page.goto(app_server + _link(PLANAR))
     _wait(page, lambda s: s["frames"] > 1 and s["type"] == "scatter", "the planar animation")
     wait_for_app(page)
-    target = page.evaluate(
-        """async (name) => {
-        const gd = document.querySelector('.featviz-chart');
-        const frames = gd._transitionData._frames;
-        await Plotly.animate(gd, [frames[frames.length - 1].name],
-            {mode: 'immediate', frame: {duration: 0, redraw: false}, transition: {duration: 0}});
-        const i = gd._fullData.findIndex(t => t.name === name);
-        const t = gd._fullData[i], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-        const box = gd.getBoundingClientRect();
-        const px = Array.from(t.x, (x, j) =>
-            [box.left + xa._offset + xa.l2p(x), box.top + ya._offset + ya.l2p(t.y[j])]);
-        let best = 0, bestD = -1;
-        px.forEach((p, j) => {
-            const d = Math.min(...px.map((q, k) => k === j ? Infinity : Math.hypot(p[0] - q[0], p[1] - q[1])));
-            if (d > bestD) { bestD = d; best = j; }
-        });
-        return {j: best, x: px[best][0], y: px[best][1]};
-    }""",
-        NEURONS,
-    )
     before = _state(page)["traces"]
-    page.mouse.move(target["x"], target["y"])
-    page.mouse.click(target["x"], target["y"])
-    j = target["j"]
+    j = click_loneliest_point(page, NEURONS)["j"]
     s = _wait(page, lambda s: s["selected"] == str(j), "the clicked neuron's path")
     assert s["traces"] == before + 2  # its path in the neuron view and in the angle-vs-mass view
-    path = page.evaluate(
-        """(j) => document.querySelector('.featviz-chart').data
-            .filter(t => t.name === 'path of neuron ' + j).map(t => ({x: Array.from(t.x), y: Array.from(t.y)}))""",
-        j,
-    )
     # The path is the run's own positions of that neuron, frame after frame.
-    fig = animation_figure(train(PLANAR))
-    want_x = [float(f.data[0].x[j]) for f in fig.frames]
-    want_y = [float(f.data[0].y[j]) for f in fig.frames]
-    np.testing.assert_allclose(path[0]["x"], want_x, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(path[0]["y"], want_y, rtol=1e-5, atol=1e-6)
-    note = page.locator(".featviz-chart-note").inner_text()
-    assert note.startswith(f"neuron {j}: ") and "mass" in note and "angle" in note
+    assert_neuron_path(page, animation_figure(train(PLANAR)), j)
     screenshot(page, "live-clicked-neuron-path")
     assert page.featviz_errors == []
 
@@ -286,19 +258,7 @@ def test_lesson_presentation_view(app_server, new_page, screenshot):
 
 def test_pages_work_with_only_the_apps_server(app_server, big_page):
     page = big_page
-    blocked, plotly_loads = [], []
-
-    def route(r):
-        url = r.request.url
-        if url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")):
-            if "plotly" in url and url.endswith(".js"):
-                plotly_loads.append(url)
-            r.continue_()
-        else:
-            blocked.append(url)
-            r.abort()
-
-    page.context.route("**/*", route)
+    blocked, plotly_loads = only_the_local_server(page)
     page.goto(app_server + "/?m=10&epochs=2&steps=100&seed=41")
     _wait(page, lambda s: s["frames"] > 1 and len(s["x"]) == 10, "the animation, offline")
     wait_for_app(page)

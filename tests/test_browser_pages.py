@@ -14,6 +14,7 @@ from browser_support import (
     TALL_VIEWPORT,
     assert_clean,
     figure_texts,
+    open_link,
     url_params,
     wait_for_figure,
 )
@@ -106,17 +107,17 @@ def test_theory_page(app_server, shared_page, screenshot):
     screenshot(page.locator(FIGURE).nth(1), "page-theory-descent")
 
 
-def _compare_labels(page) -> tuple[str, str]:
+def _open_compare(page, url: str, a_cfg: Config, b_lam: str) -> tuple[str, str]:
+    """The Compare page from url: its link holds A's config and B's λ; the result lines of A and B."""
+    open_link(page, url)
+    assert url_params(page.url) == a_cfg.to_mapping() | {"b.lam": b_lam}
     return _markdown(page, "A: "), _markdown(page, "B: ")
 
 
 @pytest.mark.browser
 def test_compare_default(app_server, shared_page, screenshot):
     page = shared_page
-    page.goto(app_server + "/compare")
-    wait_for_figure(page)
-    assert url_params(page.url) == COMPARE_A.to_mapping() | {"b.lam": "0.1"}
-    a, b = _compare_labels(page)
+    a, b = _open_compare(page, app_server + "/compare", COMPARE_A, "0.1")
     assert a.startswith("A: λ = 0 — ") and "of 40 neurons" in a
     assert b.startswith("B: λ = 0.1 — ") and "of 40 neurons" in b
     assert page.locator(FIGURE).count() == 1
@@ -130,10 +131,7 @@ def test_compare_default(app_server, shared_page, screenshot):
 def test_compare_custom_link(app_server, shared_page, screenshot):
     page = shared_page
     a_cfg = Config(m=20, epochs=4, steps=300, lam=0.05)
-    page.goto(app_server + "/compare?m=20&epochs=4&steps=300&lam=0.05&b.lam=0.5")
-    wait_for_figure(page)
-    assert url_params(page.url) == a_cfg.to_mapping() | {"b.lam": "0.5"}
-    a, b = _compare_labels(page)
+    a, b = _open_compare(page, app_server + "/compare?m=20&epochs=4&steps=300&lam=0.05&b.lam=0.5", a_cfg, "0.5")
     assert a.startswith("A: λ = 0.05 — ") and "of 20 neurons" in a
     # lam=0.5 is far too much weight decay for this teacher: every neuron of B dies.
     assert b.startswith("B: λ = 0.5 — ") and "20 vanished" in b
@@ -165,9 +163,8 @@ def test_direct_link_on_fresh_server(fresh_server, new_page, screenshot):
 
 @pytest.mark.browser
 def test_playground_theorem_section_draws_its_figures(app_server, shared_page, screenshot):
-    page = shared_page
-    page.goto(app_server + "/?epochs=4&steps=300")
-    wait_for_figure(page, count=3)  # the animation, then the bound and the λ² law
+    # Three figures: the animation, then the bound and the λ² law.
+    page = open_link(shared_page, app_server + "/?epochs=4&steps=300", figures=3)
     section = page.locator('[data-testid="stExpander"]', has_text="The theorem, measured")
     figures = section.locator(FIGURE)
     assert figures.count() == 2

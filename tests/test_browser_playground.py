@@ -47,6 +47,20 @@ def _points(page) -> list[str]:
     )
 
 
+def _play(page, frames: int) -> dict:
+    """Click Play: it replays the training from the first frame, so the slider moves on from an
+    early frame (of `frames`). The figure's texts while it plays."""
+    page.locator(".updatemenu-button", has_text="▶ Play").click()
+    playing = wait_until(
+        lambda: (t := figure_texts(page)) and 1 < _frame(t["slider"])[0] < frames and t,
+        timeout=30,
+        what="Play replays the training",
+    )
+    frame, _, step = _frame(playing["slider"])
+    assert 1 < frame < frames and step > 0, playing
+    return playing
+
+
 @pytest.mark.browser
 def test_link_round_trip_and_animation(app_server, shared_page, screenshot):
     page = shared_page
@@ -81,15 +95,8 @@ def test_link_round_trip_and_animation(app_server, shared_page, screenshot):
     points = _points(page)
     assert len(points) >= 16
 
-    page.locator(".updatemenu-button", has_text="▶ Play").click()
-    # Play replays the training from the first frame: the slider moves on from an early frame.
-    playing = wait_until(
-        lambda: (t := figure_texts(page)) and 1 < _frame(t["slider"])[0] < frames and t,
-        timeout=30,
-        what="Play replays the training",
-    )
-    frame, _, step = _frame(playing["slider"])
-    assert 1 < frame < frames and step > 0, playing
+    playing = _play(page, frames)
+    frame = _frame(playing["slider"])[0]
     wait_until(lambda: _points(page) != points, timeout=30, what="Play moves the neurons")
     assert _points(page) != points, "Play did not move the neurons"
     assert playing["titles"] == [title, subtitle]
@@ -118,14 +125,7 @@ def test_animation_3d(app_server, shared_page, screenshot):
     last, frames, _ = _frame(before["slider"])
     assert last == frames  # it opens on the result
     assert "neurons projected on the 3-D teacher span" in page.locator(".featviz-chart").inner_text()
-    page.locator(".updatemenu-button", has_text="▶ Play").click()
-    playing = wait_until(
-        lambda: (t := figure_texts(page)) and 1 < _frame(t["slider"])[0] < frames and t,
-        timeout=30,
-        what="Play replays the training",
-    )
-    frame, _, step = _frame(playing["slider"])
-    assert 1 < frame < frames and step > 0, playing
+    playing = _play(page, frames)
     assert playing["titles"] == before["titles"]
     page.locator(".updatemenu-button", has_text="Pause").click()
     assert_clean(page)

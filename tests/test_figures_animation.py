@@ -14,6 +14,7 @@ from featviz import figures as F
 from featviz.config import Config
 from featviz.engine import train
 from featviz.metrics import ALIGNED, DEAD, FATE_NAMES, UNDECIDED
+from featviz.projection import mass_ref
 
 
 @pytest.mark.parametrize(
@@ -149,6 +150,21 @@ def test_frames_carry_only_the_animated_traces(figs):
         assert {fig.data[i].name for i in static} >= {"mse (left)", "λ (right)"}
         # frames hold data only, not styling repeated per frame
         assert all(f.data[0].hovertemplate is None for f in fig.frames)
+
+
+@pytest.mark.parametrize("name", ["orthonormal3", "planar2"])
+def test_latest_frame_is_the_animations_last_frame(runs, figs, name):
+    run, fig = runs[name], figs[name]
+    ref = mass_ref(run.metrics.mass)
+    traces, label = F.latest_frame(run, mass_ref=ref, n_frames=run.n_frames)
+    last = fig.frames[-1].data
+    assert [t["type"] for t in traces] == [last[0].type, last[1].type]
+    for patch, frame in zip(traces, last[:2], strict=True):
+        for axis in ("x", "y", "z") if patch["type"] == "scatter3d" else ("x", "y"):
+            np.testing.assert_array_equal(patch[axis], frame[axis])
+        np.testing.assert_array_equal(patch["marker"]["color"], frame.marker.color)
+    np.testing.assert_array_equal(traces[0]["marker"]["size"], last[0].marker.size)
+    assert label.startswith(f"frame {run.n_frames}/{run.n_frames} · step {int(run.step[-1]):,}")
 
 
 def _within(values, rng, *, log=False):

@@ -167,3 +167,20 @@ def test_only_the_ui_layer_imports_streamlit():
                 importers.add(name)
     assert importers, "the UI layer imports streamlit"
     assert {n for n in importers if not any(n == ui or n.startswith(ui + ".") for ui in UI_LAYER)} == set()
+
+
+def test_only_the_figures_package_imports_its_private_modules():
+    private = {name for name in modules() if name.startswith("featviz.figures._")}
+    assert "featviz.figures._neurons" in private
+    users = {name for name, deps in import_graph().items() if deps & private and not name.startswith("featviz.figures")}
+    assert users == set()
+
+
+def test_benchmarks_do_not_import_from_tests():
+    test_modules = {p.stem for p in (ROOT / "tests").glob("*.py")}
+    for path in sorted((ROOT / "bench").glob("*.py")):
+        imported = set()
+        for node in _import_nodes(ast.parse(path.read_text(), filename=str(path))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            imported |= {n.partition(".")[0] for n in names}
+        assert "tests" not in imported and not imported & test_modules, path.name

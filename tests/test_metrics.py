@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from figures_support import SHAPES, SMALL
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -166,12 +167,7 @@ def test_metric_invariants(seed, T, m, k):
     assert (met.orth_norm <= np.linalg.norm(w, axis=-1) + 1e-12).all()
 
 
-SMALL = Config(steps=50, epochs=2, m=12)
-SPANS = {
-    "orthonormal3": SMALL,
-    "planar2": SMALL.replace(k=2, teachers="planar", angles=(0.0, 60.0)),
-    "line1": SMALL.replace(k=1),
-    "orthonormal5": SMALL.replace(k=5, d=12),
+SPANS = SHAPES | {  # the figure tests' teacher-span shapes, and two more
     "planar3": SMALL.replace(k=3, teachers="planar", angles=(0.0, 50.0, 110.0)),
     "random4": SMALL.replace(k=4, d=8, teachers="random", sep=30.0),
 }

@@ -53,6 +53,20 @@ def digest(arr: np.ndarray) -> str:
     return hashlib.sha256(f"{a.dtype.str}{a.shape}".encode() + a.tobytes()).hexdigest()
 
 
+# Frame 0 of every run with the default teacher, student and seed: the initial state, before any step.
+DEFAULT_START = {
+    "step": 0,
+    "stage": 0,
+    "lam": 0.05,
+    "mse": 1.1660241347910318,
+    "train_loss": 1.1660241347910318,
+    "objective": 1.1810241347910317,
+    "alpha": 0.0,
+    "w[0,0]": -0.04587958568971512,
+    "a[0]": -0.1,
+    "beta[0]": 0.0,
+}
+
 REFERENCE = {
     "default_gd": {
         "status": "ok",
@@ -74,18 +88,7 @@ REFERENCE = {
             "beta": "2434e7ee52a419799d83903de12eaa890c7e49c4a427c93e952773fd74098e3a",
         },
         "values": {
-            0: {
-                "step": 0,
-                "stage": 0,
-                "lam": 0.05,
-                "mse": 1.1660241347910318,
-                "train_loss": 1.1660241347910318,
-                "objective": 1.1810241347910317,
-                "alpha": 0.0,
-                "w[0,0]": -0.04587958568971512,
-                "a[0]": -0.1,
-                "beta[0]": 0.0,
-            },
+            0: DEFAULT_START,
             30: {
                 "step": 67,
                 "stage": 4,
@@ -422,18 +425,7 @@ REFERENCE = {
             "beta": "2262ea6c61792d87d9f314c55d757681c53f9a6f302df409c2bb94b69083a7f6",
         },
         "values": {
-            0: {
-                "step": 0,
-                "stage": 0,
-                "lam": 0.05,
-                "mse": 1.1660241347910318,
-                "train_loss": 1.1660241347910318,
-                "objective": 1.1810241347910317,
-                "alpha": 0.0,
-                "w[0,0]": -0.04587958568971512,
-                "a[0]": -0.1,
-                "beta[0]": 0.0,
-            },
+            0: DEFAULT_START,
             2: {
                 "step": 2,
                 "stage": 4,
@@ -516,19 +508,7 @@ NPZ_MEMBERS = [
 NPZ_SHA256 = {
     "config": "55cc0d41ae5049647cb0244432b53d3e210f9938a1749082ae1fd2eddc40887d",
     "meta": "8f64309868f3c9b4894e292ee1d4ffc2bf2638320735efc95dbcff31d99571f3",
-    "teacher_w": "77b3ba3b967a01aed1b50069adf3ae0b62a7dc1264ae0dc7bcb7a85307e25205",
-    "teacher_a": "67d45f611f432b9172aabfa5587d94339bb51f409dea5da3e4d066feedd46e6f",
-    "basis": "e5fb74355c9eb9d226d31baf5e168218e2c1554365810b6046f44e2d979beddb",
-    "step": "3f24f9705bb5924ed7dd79eda46c41431a3d18c194458796b38f12fe28fb31f7",
-    "stage": "640840ea7c34b6b249391bd9fb62cd82856cd9554914b867cac6de8d7c292f45",
-    "lam": "f414458f53a9cbc67ed83ea7eff840898a875d9028c3cdbae4ee1ddd213ef957",
-    "mse": "1d5baa657d78791d1b76bdffedc1fb0f7c6e52a78f4659ace87e6ba15c1e7082",
-    "train_loss": "1d5baa657d78791d1b76bdffedc1fb0f7c6e52a78f4659ace87e6ba15c1e7082",
-    "objective": "af0c26bde19ae5d0a38e0aafadb90e8bbb960dc330b6c5a14f844d0c6d66eebe",
-    "w": "0990e5191c1cf7bbc0dab80d842f31c221a748336fd0c1036f4b9f5d6811b02a",
-    "a": "c2619be151e4deb29b66ed333884cd18e47a8b0bdc37b5b288b5d141c4e6bf46",
-    "alpha": "3f51ba4064d78b9eb41ecbf82853018aa4eab3a0a52d2e71b4c6564115a614c7",
-    "beta": "5e22b88657d4f153654bf38f829f08a1b5cfefc08c2a77c66b2a29f24f71b2fe",
+    **REFERENCE["paper"]["sha256"],  # the run's recorded arrays, stored byte for byte
 }
 
 

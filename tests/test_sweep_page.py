@@ -2,20 +2,17 @@
 
 import base64
 import json
-import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from app_support import open_app
 from streamlit.testing.v1 import AppTest
 
 from featviz import cli, engine, sweep
 from featviz.config import Config
 from featviz.ui import sweep as page_sweep
 
-TIMEOUT = 120
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 BASE = Config().replace(d=6, k=2, m=8, epochs=2, steps=60, frames=12)
 AXES = {"sweep.x": "lam=0,0.05", "sweep.y": "m=8,10"}
 
@@ -27,18 +24,7 @@ def _env(tmp_path, monkeypatch):
 
 
 def open_sweep(params: dict) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for k, v in params.items():
-        at.query_params[k] = v
-    at.switch_page("pages/sweep.py")
-    at.run()
-    deadline = time.monotonic() + TIMEOUT
-    while at.get("progress"):
-        assert time.monotonic() < deadline, f"the sweep still trains after {TIMEOUT} s"
-        time.sleep(0.3)
-        at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app(params, page="pages/sweep.py")
 
 
 def heatmap(at: AppTest) -> dict:

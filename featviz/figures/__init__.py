@@ -14,7 +14,7 @@ from featviz.figures._data import MASS_FLOOR
 from featviz.figures._layout import figure_html
 from featviz.figures._neurons import code_color
 from featviz.figures._style import COMPARE_COLORS, FATE_COLORS, FATE_SYMBOLS, TEACHER_COLORS, TEMPLATE
-from featviz.figures.animation import animation_figure, preview_figure
+from featviz.figures.animation import animation_figure, latest_frame, preview_figure
 from featviz.figures.certificate import CERT_FLOOR, certificate_curves_figure, certificate_figure
 from featviz.figures.compare import compare_figure, compare_labels
 from featviz.figures.curves import curves_figure
@@ -46,6 +46,7 @@ __all__ = [
     "descent_targets_figure",
     "figure_html",
     "lam2_figure",
+    "latest_frame",
     "loglog_slope",
     "preview_figure",
     "stage_loss_figure",

@@ -75,6 +75,20 @@ def _x_axis(fig: go.Figure, run_steps: list[int], row: int, col: int, *, title: 
     )
 
 
+def _place_panels(fig: go.Figure, cells) -> None:
+    """Each panel in its domain and its subplot title centred above it.
+
+    cells: ((row, col), x domain, y domain) per panel, in the order of the subplot titles.
+    """
+    for ((row, col), x, y), note in zip(cells, fig.layout.annotations, strict=True):
+        sp = fig.get_subplot(row, col)
+        if isinstance(sp, go.layout.Scene):
+            sp.domain = dict(x=x, y=y)
+        else:
+            sp.xaxis.domain, sp.yaxis.domain = x, y
+        note.update(x=(x[0] + x[1]) / 2, y=y[1], yanchor="bottom", yshift=4)
+
+
 def _below_plots(height: int, top: int, bottom: int, px: float) -> float:
     """Paper y of a point px pixels below the plotting area, where controls and legends sit."""
     return -px / max(height - top - bottom, 50)
@@ -109,6 +123,15 @@ def _finish(
         **layout,
     )
     return fig
+
+
+def _finish_row(
+    fig: go.Figure, *, title: str, subtitle: str, height: int | None, bottom: int, legend_px: float
+) -> go.Figure:
+    """_finish for a figure of one row of panels: 420 px tall unless asked, 100 px for the title above."""
+    return _finish(
+        fig, title=title, subtitle=subtitle, height=height or 420, top=100, bottom=bottom, legend_px=legend_px
+    )
 
 
 def _note(fig: go.Figure, text: str, *, y: float, font: dict, yanchor: str = "bottom", **kw) -> None:

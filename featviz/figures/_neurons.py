@@ -256,3 +256,58 @@ def _mass_range(*views: _View, floor: float | None = None) -> list[float]:
     """Log range of the angle view's mass axis: every neuron, and the dead floor when given."""
     ms = np.concatenate([v.mass_shown.ravel() for v in views] + ([[floor]] if floor else []))
     return _log_range(float(ms.min()), float(ms.max()), pad=0.25)
+
+
+def _frame_traces(views, frames, *, full: bool, projections: bool = True) -> list[dict]:
+    """One frame's neuron traces: each view's projection (unless not projections), then each view's angle view."""
+    pairs = list(zip(views, frames, strict=True))
+    out = [_neuron_trace(v, i, full=full) for v, i in pairs] if projections else []
+    return out + [_angle_trace(v, i, full=full) for v, i in pairs]
+
+
+@dataclass(frozen=True)
+class _NeuronPanels:
+    """The neuron panels of one figure, one set per run: its projection (where drawn) and its angle view.
+
+    All runs share one extent for the projections and one mass range for the angle views; the
+    first run's teacher lines and thresholds carry the legend.
+    """
+
+    runs: tuple
+    views: tuple[_View, ...]
+    view_cells: tuple[tuple[int, int], ...]  # (row, col) of each run's projection; () draws none
+    angle_cells: tuple[tuple[int, int], ...]  # (row, col) of each run's angle view
+
+    @property
+    def cells(self) -> list[tuple[int, int]]:
+        """Where the traces of frame_traces go, in their order."""
+        return [*self.view_cells, *self.angle_cells]
+
+    @property
+    def extent(self) -> float:
+        return max(v.extent for v in self.views)
+
+    @property
+    def mass_range(self) -> list[float]:
+        return _mass_range(*self.views)
+
+    def add_static(self, fig: go.Figure) -> None:
+        """What frames do not change: teacher lines in the projections, fate thresholds in the angle views."""
+        extent, mass_range = self.extent, self.mass_range
+        for n, (run, v, (row, col)) in enumerate(zip(self.runs, self.views, self.view_cells, strict=False)):
+            for t in _teacher_traces(run, v, extent, showlegend=n == 0):
+                fig.add_trace(t, row=row, col=col)
+        for n, (run, (row, col)) in enumerate(zip(self.runs, self.angle_cells, strict=True)):
+            _add_angle_guides(fig, row, col, mass_range, showlegend=n == 0, dead_floor=run.metrics.dead_floor)
+
+    def frame_traces(self, frames: list[int], *, full: bool) -> list[dict]:
+        """The animated traces of each run's snapshot frames[n], to go in `cells`."""
+        return _frame_traces(self.views, frames, full=full, projections=bool(self.view_cells))
+
+    def style(self, fig: go.Figure, *, eye: float = 1.6) -> None:
+        """Fixed axes: equal scales in the projections (eye: their 3-D camera distance), log mass in the angle views."""
+        extent, mass_range = self.extent, self.mass_range
+        for v, (row, col) in zip(self.views, self.view_cells, strict=False):
+            _style_view(fig, v, row, col, extent, eye=eye)
+        for n, (row, col) in enumerate(self.angle_cells):
+            _style_angle(fig, row, col, mass_range, ytitle=n == 0)

@@ -14,20 +14,10 @@ from featviz.figures._controls import (
     _paper_y,
 )
 from featviz.figures._curves import _CURVE_MARKER_CELLS, _add_curves, _curve_markers
-from featviz.figures._data import _config_text, _frame_text, _result_title
-from featviz.figures._layout import _diverged_note, _finish
-from featviz.figures._neurons import (
-    _add_angle_guides,
-    _angle_trace,
-    _fate_legend_traces,
-    _mass_range,
-    _neuron_trace,
-    _neuron_view,
-    _style_angle,
-    _style_view,
-    _teacher_traces,
-)
-from featviz.metrics import span_rank
+from featviz.figures._data import _config_text, _frame_label, _frame_text, _result_title
+from featviz.figures._layout import _diverged_note, _finish, _place_panels
+from featviz.figures._neurons import _fate_legend_traces, _frame_traces, _neuron_view, _NeuronPanels
+from featviz.metrics import frame_summary, span_rank
 from featviz.projection import view_title
 
 # The figure in pixels, top to bottom: the title under the modebar, the frame line and the
@@ -96,13 +86,7 @@ def _animation_layout(r: int, *, flat: bool = False, hero: int = HERO_PX) -> tup
     g = _geometry(hero)
     cells = [((1, 1), _HERO_X, g["hero"]), ((1, 3), _SIDE_X, g["angle"]), ((2, 3), _SIDE_X, g["fates"])]
     cells += [((3, c + 1), x, g["curves"]) for c, x in enumerate(_CURVE_X)]
-    for ((row, col), x, y), note in zip(cells, fig.layout.annotations, strict=True):
-        sp = fig.get_subplot(row, col)
-        if isinstance(sp, go.layout.Scene):
-            sp.domain = dict(x=x, y=y)
-        else:
-            sp.xaxis.domain, sp.yaxis.domain = x, y
-        note.update(x=(x[0] + x[1]) / 2, y=y[1], yanchor="bottom", yshift=4)
+    _place_panels(fig, cells)
     fig.get_subplot(3, 1, secondary_y=True).yaxis.domain = g["curves"]  # the mse panel's λ axis
     return fig, three_d, g
 
@@ -159,10 +143,8 @@ def animation_figure(
     v = _neuron_view(run)
     hero = hero_px(width_hint)
     fig, three_d, g = _animation_layout(v.r, hero=hero)
-    for t in _teacher_traces(run, v, v.extent):
-        fig.add_trace(t, row=1, col=1)
-    mass_range = _mass_range(v)
-    _add_angle_guides(fig, 1, 3, mass_range, showlegend=True, dead_floor=run.metrics.dead_floor)
+    panels = _NeuronPanels((run,), (v,), view_cells=((1, 1),), angle_cells=((1, 3),))
+    panels.add_static(fig)
     cur = _add_curves(fig, run, _CELLS, ytitles=False, branch=branch)
     for t in _fate_legend_traces():
         fig.add_trace(t, row=1, col=3)
@@ -171,25 +153,20 @@ def animation_figure(
     # last frame: the result, not the undecided cloud of the start.
     last = run.n_frames - 1
     first = len(fig.data)
-    fig.add_trace(_neuron_trace(v, last), row=1, col=1)
-    fig.add_trace(_angle_trace(v, last), row=1, col=3)
+    for tr, (r, c) in zip(panels.frame_traces([last], full=True), panels.cells, strict=True):
+        fig.add_trace(tr, row=r, col=c)
     for tr, (cell, sec) in zip(_curve_markers(run, cur, last, full=True), _CURVE_MARKER_CELLS, strict=True):
         r, c = _CELLS[cell]
         fig.add_trace(tr, row=r, col=c, secondary_y=sec)
     animated = list(range(first, len(fig.data)))
 
-    _style_view(fig, v, 1, 1, v.extent)  # the default distance keeps the lowest tick labels in the panel
-    _style_angle(fig, 1, 3, mass_range, ytitle=True)
+    panels.style(fig)  # the default distance keeps the lowest tick labels in the panel
 
     fig.frames = [
         dict(
             name=str(i),
             traces=animated,
-            data=[
-                _neuron_trace(v, i, full=False),
-                _angle_trace(v, i, full=False),
-                *_curve_markers(run, cur, i, full=False),
-            ],
+            data=[*panels.frame_traces([i], full=False), *_curve_markers(run, cur, i, full=False)],
         )
         for i in range(run.n_frames)
     ]
@@ -208,3 +185,16 @@ def animation_figure(
     )
     _diverged_note(fig, run, y=g["paper_y"](SLIDER_TOP - 4))
     return fig
+
+
+def latest_frame(run, *, mass_ref: float, n_frames: int) -> tuple[list[dict], str]:
+    """The run's latest snapshot as the last frame of an animation_figure of n_frames frames built earlier.
+
+    Returns that frame's data for the neuron view and the angle view (the first two animated
+    traces, marker sizes on the earlier figure's mass_ref) and its line above the slider: a live
+    chart moves to the newest state without a new figure.
+    """
+    i = run.n_frames - 1
+    v = _neuron_view(run.frames_subset([i]), mass_ref=mass_ref)
+    label = f"frame {n_frames}/{n_frames} · {_frame_label(run, i)} — {frame_summary(run, i)}"
+    return _frame_traces([v], [0], full=False), label

@@ -15,18 +15,8 @@ from featviz.figures._controls import (
 )
 from featviz.figures._curves import _CURVE_MARKER_CELLS, _add_curves, _curve_markers, _Curves, _lam_shown
 from featviz.figures._data import _config_text, _finite
-from featviz.figures._layout import _lin_range, _log_axis, _warning, _x_axis
-from featviz.figures._neurons import (
-    _add_angle_guides,
-    _angle_trace,
-    _fate_legend_traces,
-    _mass_range,
-    _neuron_trace,
-    _neuron_view,
-    _style_angle,
-    _style_view,
-    _teacher_traces,
-)
+from featviz.figures._layout import _lin_range, _log_axis, _place_panels, _warning, _x_axis
+from featviz.figures._neurons import _fate_legend_traces, _neuron_view, _NeuronPanels
 from featviz.figures._style import INK
 from featviz.projection import mass_ref
 
@@ -96,14 +86,9 @@ def compare_figure(
     fig = _grid(views, labels, tags, g, same=same, three_d=three_d)
     side, crow = (2, 3) if same else (1, 2)
     cells = {"counts": (side, 3), "mse": (crow, 1), "captured": (crow, 2), "mass": (crow, 3)}
-    extent = max(v.extent for v in views)
-    mass_range = _mass_range(*views)
-    if same:
-        for col, (r, v) in enumerate(zip(runs, views, strict=True), start=1):
-            for t in _teacher_traces(r, v, extent, showlegend=col == 1):
-                fig.add_trace(t, row=1, col=col)
-    for col, r in zip((1, 2), runs, strict=True):
-        _add_angle_guides(fig, side, col, mass_range, showlegend=col == 1, dead_floor=r.metrics.dead_floor)
+    heroes = ((1, 1), (1, 2)) if same else ()  # projections only when comparable
+    panels = _NeuronPanels(runs, tuple(views), view_cells=heroes, angle_cells=((side, 1), (side, 2)))
+    panels.add_static(fig)
     curs = []
     for n, (r, tag, dash) in enumerate(zip(runs, tags, RUN_DASH, strict=True)):
         start = len(fig.data)
@@ -118,13 +103,12 @@ def compare_figure(
 
     N = max(r.n_frames for r in runs)
     idx = [[_nearest_frame(s, N, r.n_frames) for s in range(N)] for r in runs]
-    places = ([(1, 1, False), (1, 2, False)] if same else []) + [(side, 1, False), (side, 2, False)]
+    places = [(*cell, False) for cell in panels.cells]
     for _ in runs:
         places += [(*cells[c], sec) for c, sec in _CURVE_MARKER_CELLS]
 
     def animated(s: int, full: bool) -> list:
-        out = [_neuron_trace(v, ii[s], full=full) for v, ii in zip(views, idx, strict=True)] if same else []
-        out += [_angle_trace(v, ii[s], full=full) for v, ii in zip(views, idx, strict=True)]
+        out = panels.frame_traces([ii[s] for ii in idx], full=full)
         for r, ii, dash in zip(runs, idx, RUN_DASH, strict=True):
             marks = _curve_markers(r, cur, ii[s], full=full)
             if full and dash != "solid":  # B's current-step line dashed too
@@ -138,11 +122,7 @@ def compare_figure(
     for tr, (r_, c_, sec) in zip(animated(N - 1, True), places, strict=True):  # opens on the last frame
         fig.add_trace(tr, row=r_, col=c_, secondary_y=sec)
     anim = list(range(first, len(fig.data)))
-    if same:
-        for col, v in enumerate(views, start=1):
-            _style_view(fig, v, 1, col, extent, eye=1.9)  # a half-width scene keeps its z tick labels whole
-    for col in (1, 2):
-        _style_angle(fig, side, col, mass_range, ytitle=col == 1)
+    panels.style(fig, eye=1.9)  # a half-width scene keeps its z tick labels whole
 
     fig.frames = [dict(name=str(s), traces=anim, data=animated(s, False)) for s in range(N)]
     slider_text = [_slider_text(runs, tags, [ii[s] for ii in idx]) for s in range(N)]
@@ -251,13 +231,7 @@ def _grid(views: list, labels, tags, g: dict, *, same: bool, three_d: bool) -> g
     side, crow = (2, 3) if same else (1, 2)
     cells += [((side, c + 1), x, g["side"]) for c, x in enumerate(_COL_X)]
     cells += [((crow, c + 1), x, g["curves"]) for c, x in enumerate(_COL_X)]
-    for ((row, col), x, y), note in zip(cells, fig.layout.annotations, strict=True):
-        sp = fig.get_subplot(row, col)
-        if isinstance(sp, go.layout.Scene):
-            sp.domain = dict(x=x, y=y)
-        else:
-            sp.xaxis.domain, sp.yaxis.domain = x, y
-        note.update(x=(x[0] + x[1]) / 2, y=y[1], yanchor="bottom", yshift=4)
+    _place_panels(fig, cells)
     fig.get_subplot(crow, 1, secondary_y=True).yaxis.domain = g["curves"]  # the mse panel's λ axis
     return fig
 

@@ -7,7 +7,7 @@ from plotly.subplots import make_subplots
 
 from featviz.figures._curves import _add_curves
 from featviz.figures._data import _teacher_name
-from featviz.figures._layout import _diverged_note, _finish, _line, _x_axis
+from featviz.figures._layout import _diverged_note, _finish_row, _line, _x_axis
 from featviz.figures._neurons import _fate_legend_traces
 from featviz.figures._style import teacher_color
 
@@ -30,14 +30,7 @@ def curves_figure(run, *, title: str | None = None, height: int | None = None, b
         entry = _line([None], [None], color=teacher_color(i), width=2, name=_teacher_name(i, float(run.teacher_a[i])))
         fig.add_trace(entry.update(legendgroup=f"teacher{i}"), row=1, col=2)
     _x_axis(fig, [int(run.step[-1])], 1, 1)
-    _finish(
-        fig,
-        title=title or "Training curves",
-        subtitle=f"{run.n_frames} snapshots up to step {int(run.step[-1]):,}",
-        height=height or 420,
-        top=100,
-        bottom=130,
-        legend_px=58,
-    )
+    sub = f"{run.n_frames} snapshots up to step {int(run.step[-1]):,}"
+    _finish_row(fig, title=title or "Training curves", subtitle=sub, height=height, bottom=130, legend_px=58)
     _diverged_note(fig, run, y=1.12)
     return fig

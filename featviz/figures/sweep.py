@@ -152,14 +152,9 @@ def sweep_heatmap(sm: SweepMap, outcome: str, *, title: str = "", height: int = 
     )
     fig.update_xaxes(type="category", title_text=xn, showgrid=False, mirror=False, ticks="")
     fig.update_yaxes(type="category", title_text=yn, showgrid=False, mirror=False, ticks="")
-    return _finish(
-        fig,
-        title=title or f"{OUTCOME_LABELS[outcome]} over {xn} × {yn}",
-        subtitle=f"{len(xv)} × {len(yv)} runs · click a cell to open its run in the Playground",
-        height=height,
-        top=100,
-        bottom=70,
-        margin=dict(l=80, r=40),
+    title = title or f"{OUTCOME_LABELS[outcome]} over {xn} × {yn}"
+    return _finish_sweep(
+        fig, title, f"{len(xv)} × {len(yv)}", "a cell", height=height, top=100, margin=dict(l=80, r=40)
     )
 
 
@@ -221,14 +216,13 @@ def sweep_lines(sm: SweepMap, *, title: str = "", height: int = 700) -> go.Figur
             fig.update_yaxes(range=[-0.05, 1.05], row=row, col=col)
         fig.update_xaxes(title_text=xn if row == 2 or name == "far_mass" else None, row=row, col=col)
     fig.update_annotations(font_size=SUBTITLE_SIZE)
-    return _finish(
-        fig,
-        title=title or f"Outcomes over {xn}",
-        subtitle=f"{x.size} runs · click a point to open its run in the Playground",
-        height=height,
-        top=140,
-        bottom=70,
-    )
+    return _finish_sweep(fig, title or f"Outcomes over {xn}", f"{x.size}", "a point", height=height, top=140)
+
+
+def _finish_sweep(fig: go.Figure, title: str, runs: str, target: str, *, height: int, top: int, **kw) -> go.Figure:
+    """A sweep figure's finish: how many runs, what a click on `target` opens, room for the axis titles below."""
+    subtitle = f"{runs} runs · click {target} to open its run in the Playground"
+    return _finish(fig, title=title, subtitle=subtitle, height=height, top=top, bottom=70, **kw)
 
 
 def sweep_figure(sm: SweepMap, outcome: str = "aligned_mass", *, title: str = "") -> go.Figure:

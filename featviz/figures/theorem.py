@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from featviz.figures._data import _step_x
-from featviz.figures._layout import _finish, _line, _log_axis, _log_range, _note, _step_ticks
+from featviz.figures._layout import _finish, _finish_row, _line, _log_axis, _log_range, _note, _step_ticks
 from featviz.figures._style import (
     BAR,
     GUIDE,
@@ -135,7 +135,7 @@ def lam2_figure(law: Lam2Law, *, title: str | None = None, height: int | None = 
     sub = f"fitted slope {law.slope:.2f} (the law: 2)" if np.isfinite(law.slope) else "one epoch: no slope"
     if law.exact_lam is not None:
         sub += f"; largest gap to the exact optimum {law.max_relative_error:.1%}"
-    _finish(fig, title=title or "The λ² law", subtitle=sub, height=height or 420, top=100, bottom=110, legend_px=50)
+    _finish_row(fig, title=title or "The λ² law", subtitle=sub, height=height, bottom=110, legend_px=50)
     return fig
 
 
@@ -176,13 +176,8 @@ def stage_loss_figure(s: StageLosses, *, title: str | None = None, height: int |
     lo = float(np.min(s.mse[s.mse > 0])) if (s.mse > 0).any() else 1e-6
     hi = max(float(s.mse.max()), s.floor)
     fig.update_yaxes(_log_axis(_log_range(lo, hi, pad=0.6)), title_text="mse")
-    _finish(
-        fig,
-        title=title or "The loss at the end of each stage",
-        subtitle=f"stage 2 ends at {s.share_of('stage 2'):.1%} of the linear floor (what α + β·x alone leaves)",
-        height=height or 420,
-        top=100,
-        bottom=110,
-        legend_px=60,
+    sub = f"stage 2 ends at {s.share_of('stage 2'):.1%} of the linear floor (what α + β·x alone leaves)"
+    _finish_row(
+        fig, title=title or "The loss at the end of each stage", subtitle=sub, height=height, bottom=110, legend_px=60
     )
     return fig

@@ -130,19 +130,10 @@ def _mass_ref(run) -> float:
 
 def _patch(run, entry: Live) -> str:
     """The run's last state as the chart's last frame: neuron and angle traces, slider line."""
-    from featviz.figures._data import _frame_label
-    from featviz.figures._neurons import _angle_trace, _neuron_trace, _neuron_view
-    from featviz.metrics import frame_summary
+    from featviz.figures import latest_frame
 
-    i = run.n_frames - 1
-    v = _neuron_view(run.frames_subset([i]), mass_ref=entry.mass_ref)
-    traces = {
-        PATH_TRACES[0]: _neuron_trace(v, 0, full=False),
-        PATH_TRACES[1]: _angle_trace(v, 0, full=False),
-    }
-    n = entry.n_frames
-    label = f"frame {n}/{n} · {_frame_label(run, i)} — {frame_summary(run, i)}"
-    return json.dumps({"traces": traces, "label": label}, default=_plain)
+    traces, label = latest_frame(run, mass_ref=entry.mass_ref, n_frames=entry.n_frames)
+    return json.dumps({"traces": dict(zip(PATH_TRACES, traces, strict=True)), "label": label}, default=_plain)
 
 
 def _plain(x):
