@@ -100,11 +100,14 @@ PAGES = {
     "compare": "/compare",
 }
 _CHART_TEXTS = _TEXT_BOXES.replace(".querySelector('.js-plotly-plot')", ".querySelector('.featviz-chart')")
-# The full animation is drawn (not the preview): it has a slider, a legend and a shown frame.
+# The full animation is drawn (not the preview): it has a slider, a legend and a shown frame, and
+# it was built for the chart's width (within the 100 px the chart lets pass without reporting it).
 _ANIMATION_DRAWN = """() => {
   const gd = document.querySelector('.featviz-chart');
+  const built = gd?.parentElement?.__featvizChart?.opts?.width;
   return !!gd && gd.dataset.featvizFrame !== undefined && !!gd.querySelector('.slider-container')
-    && gd.querySelectorAll('.legendtext').length > 0;
+    && gd.querySelectorAll('.legendtext').length > 0
+    && built !== undefined && Math.abs(built - gd.parentElement.clientWidth) <= 100;
 }"""
 _PLAY_BOX = """() => {
   for (const b of document.querySelectorAll('.featviz-chart .updatemenu-button')) {

@@ -215,10 +215,11 @@ const WIDTH_DEBOUNCE_MS = 300;
 // Report the chart's width when it differs from the one its figure was built for (opts.width)
 // or last reported by more than WIDTH_STEP_PX; Python rebuilds the figure for it on the rerun.
 function reportWidth(chart, setStateValue) {
-  if (!chart.opts) return; // not drawn yet: its figure's width is not known
+  // Not drawn yet, or its figure was not built for a width (nothing would follow a report).
+  if (chart.opts?.width == null) return;
   const w = Math.round(chart.root.clientWidth);
-  const known = chart.reportedWidth ?? chart.opts?.width;
-  if (!w || !setStateValue || (known != null && Math.abs(w - known) <= WIDTH_STEP_PX)) return;
+  const known = chart.reportedWidth ?? chart.opts.width;
+  if (!w || !setStateValue || Math.abs(w - known) <= WIDTH_STEP_PX) return;
   chart.reportedWidth = w;
   chart.root.dataset.featvizWidth = String(w);
   setStateValue("width", w);
