@@ -81,7 +81,7 @@ for col, run, label in ((col_a, run_a, label_a), (col_b, run_b, label_b)):
     if run.status != "ok":
         col.error(ui.md(run.message))
 
-figure = compare_figure(run_a, run_b, labels=(label_a, label_b), width_hint=ui.WIDTH_HINT)
+figure = compare_figure(run_a, run_b, labels=(label_a, label_b), width_hint=ui.chart_width())
 ui.AnimationView("compare_animation").show(figure)
 with st.expander("How to read this", icon=":material/help:"):
     st.markdown(how_to_read_markdown())

@@ -105,11 +105,14 @@ PAGES = {
     "compare": "/compare",
 }
 _CHART_TEXTS = _TEXT_BOXES.replace(".querySelector('.js-plotly-plot')", ".querySelector('.featviz-chart')")
-# The full animation is drawn (not the preview): it has a slider, a legend and a shown frame.
+# The full animation is drawn (not the preview): it has a slider, a legend and a shown frame, and
+# it was built for the chart's width (within the 100 px the chart lets pass without reporting it).
 _ANIMATION_DRAWN = """() => {
   const gd = document.querySelector('.featviz-chart');
+  const built = gd?.parentElement?.__featvizChart?.opts?.width;
   return !!gd && gd.dataset.featvizFrame !== undefined && !!gd.querySelector('.slider-container')
-    && gd.querySelectorAll('.legendtext').length > 0;
+    && gd.querySelectorAll('.legendtext').length > 0
+    && built !== undefined && Math.abs(built - gd.parentElement.clientWidth) <= 100;
 }"""
 _PLAY_BOX = """() => {
   for (const b of document.querySelectorAll('.featviz-chart .updatemenu-button')) {
@@ -121,11 +124,23 @@ _PLAY_BOX = """() => {
 }"""
 
 
+# The neuron view's key (plotly.js draws the first legend as g.legend, the curves' as g.legend2).
+_KEY_BOX = """() => {
+  const el = document.querySelector('.featviz-chart g.legend');
+  if (!el) return null;
+  const r = el.getBoundingClientRect();
+  return {x0: r.left, x1: r.right, y0: r.top, y1: r.bottom};
+}"""
+# Screens whose first screen shows ▶ Play and the neuron view's key, by page.
+KEY_ON_FIRST_SCREEN = {"1920x1080": set(PAGES)}
+
+
 @pytest.mark.parametrize("screen", sorted(SCREENS))
 @pytest.mark.parametrize("name", sorted(PAGES))
 def test_page_animation_text_neither_overlaps_nor_is_clipped(app_server, browser, name, screen):
-    """The app's own pages at three screen sizes: the animation's texts are clear of each other and
-    of the figure's edge; at 1400x1000 the figure's Play is on the first screen."""
+    """The app's own pages at three screen sizes: the animation's texts (legends included) are
+    clear of each other and of the figure's edge; at 1400x1000 the figure's Play is on the first
+    screen, at 1920x1080 Play and the neuron view's key."""
     width, height = SCREENS[screen]
     page = open_page(browser, viewport={"width": width, "height": height})
     try:
@@ -135,6 +150,7 @@ def test_page_animation_text_neither_overlaps_nor_is_clipped(app_server, browser
         page.wait_for_function(_ANIMATION_DRAWN, timeout=30_000)
         boxes = page.evaluate(_CHART_TEXTS)
         play = page.evaluate(_PLAY_BOX)
+        key = page.evaluate(_KEY_BOX)
         save_screenshot(page, f"screen-{name}-{screen}", full_page=False)
     finally:
         page.context.close()
@@ -142,5 +158,9 @@ def test_page_animation_text_neither_overlaps_nor_is_clipped(app_server, browser
     fig = boxes["fig"]
     assert play is not None  # the figure's ▶ Play button was found
     assert play["x0"] >= fig["x0"] - 1 and play["x1"] <= fig["x1"] + 1
-    if screen == "1400x1000":
+    assert any(t["cls"] == "legendtext" for t in texts)  # the keys' texts were checked too
+    if screen in ("1400x1000", "1920x1080"):
         assert 0 <= play["y0"] and play["y1"] <= height, (play, height)  # on the first screen
+    if name in KEY_ON_FIRST_SCREEN.get(screen, ()):
+        assert key is not None
+        assert 0 <= key["y0"] and key["y1"] <= height, (key, height)  # the key too

@@ -45,6 +45,11 @@ TRAIL_FRAMES = 6  # frames in a trail
 PATH_TRACES = ("student neurons", "angle vs mass")
 CHART_CONFIG = {"displaylogo": False, "responsive": True}
 PRESENT_FONT_PX = 24  # smallest text of the presentation view (readable from the back of a room)
+# The width the browser gives the chart, as it last reported it (session state): the pages build
+# their figures for it. The chart reports it once, and again when it changes by more than
+# WIDTH_STEP_PX (chart.js); a figure built for a width that close keeps its layout.
+WIDTH_STATE = "featviz_chart_width"
+WIDTH_RANGE = (480, 4000)  # px: a reported width outside is clamped (a hidden tab reports 0)
 
 # isolate_styles=False: plotly.js puts its styles (hover labels, modebar) in document.head,
 # which a shadow root would not see.
@@ -125,6 +130,19 @@ def _payload(figure: Any, opts: dict) -> bytes:
     return ('{"opts":' + json.dumps(opts) + ',"figure":' + _figure_json(figure) + "}").encode()
 
 
+def _store_width(key: str) -> None:
+    """on_width_change: keep the chart's reported width for the next figure."""
+    state = st.session_state.get(key) or {}
+    width = state.get("width") if hasattr(state, "get") else None
+    if isinstance(width, int | float) and width > 0:
+        st.session_state[WIDTH_STATE] = int(min(max(width, WIDTH_RANGE[0]), WIDTH_RANGE[1]))
+
+
+def chart_width(default: int) -> int:
+    """The width in px the browser gives the charts of this session (default until it reported one)."""
+    return int(st.session_state.get(WIDTH_STATE, default))
+
+
 def _pushed_key(key: str) -> str:
     return f"_featviz_chart_pushed_{key}"
 
@@ -178,6 +196,7 @@ def animation_chart(
     path_traces: tuple[str, ...] = PATH_TRACES,
     on_neuron: Callable[[], None] | None = None,
     present: bool = False,
+    width: int | None = None,
 ) -> AnimationChart:
     """Mount (or update in place) the animation chart `key` showing `figure`.
 
@@ -186,6 +205,8 @@ def animation_chart(
     trails: draw every neuron's last `trail_frames` frames as fading tails. path_traces: names
     of the traces whose points a click follows over the frames. on_neuron: called on a click
     on a neuron; then ``result.neuron`` is {"neuron": index, "trace": name} (None on clear).
+    width: the width in px the figure was built for; the browser reports the chart's own width
+    (chart_width) when it differs by more than WIDTH_STEP_PX, which reruns the page.
     Call it once per key and script run; push further figures with the returned ``update``.
     """
     opts = dict(
@@ -202,8 +223,11 @@ def animation_chart(
     )
     if height is not None:
         opts["height"] = int(height)
+    if width is not None:
+        opts["width"] = int(width)
     if st.session_state.pop(_pushed_key(key), False):
         opts["nonce"] = os.urandom(4).hex()
     callbacks = {"on_neuron_change": on_neuron} if on_neuron is not None else {}
+    callbacks["on_width_change"] = lambda: _store_width(key)
     result = _chart(key=key, data=_payload(figure, opts), height="content", **callbacks)
     return AnimationChart(key=key, result=result, _opts=opts)

@@ -157,6 +157,8 @@ function presentLayout(layout, px, data, heroName) {
       const a = moveTitle(xd, yd);
       if (a) a.visible = false;
       hidden.add(ref);
+      // Out of the way: a hidden panel still paints its background over the panels it overlaps.
+      set([0, 0.001], [0, 0.001]);
       if (!isScene) {
         xa.visible = false;
         if (ya) ya.visible = false;
@@ -170,8 +172,9 @@ function presentLayout(layout, px, data, heroName) {
     }
   }
   for (const a of out.annotations || []) if (!titles.includes(a)) a.y = rescale(a.y);
+  moveSliderTicks(out, PRESENT_SLIDER_X, PRESENT_SLIDER_LEN, px);
   out.sliders = (out.sliders || []).map((s) => ({
-    ...s, y: rescale(s.y), font: { ...(s.font || {}), size: px }, len: 0.76, x: 0.24, pad: { ...(s.pad || {}), t: 10 },
+    ...s, y: rescale(s.y), font: { ...(s.font || {}), size: px }, len: PRESENT_SLIDER_LEN, x: PRESENT_SLIDER_X, pad: { ...(s.pad || {}), t: 10 },
     ticklen: 12, minorticklen: 6, tickwidth: 2,
     currentvalue: { ...(s.currentvalue || {}), font: { ...(s.currentvalue?.font || {}), size: px + 2 } },
   }));
@@ -181,10 +184,60 @@ function presentLayout(layout, px, data, heroName) {
   return { layout: out, hidden };
 }
 
+const PRESENT_SLIDER_X = 0.24;
+const PRESENT_SLIDER_LEN = 0.76;
+
+// The slider's tick labels (annotations named "slider tick") follow the slider to x0, len, and
+// sit below its larger current-value text and ticks.
+function moveSliderTicks(layout, x0, len, px) {
+  const s = layout.sliders?.[0];
+  if (!s) return;
+  const [ox, olen] = [s.x ?? 0, s.len ?? 1];
+  const extra = 2 * (px + 2 - (s.currentvalue?.font?.size || 14)) + 16; // two lines of bigger text, longer ticks
+  for (const a of layout.annotations || []) {
+    if (a.name !== "slider tick") continue;
+    a.x = x0 + (len * (a.x - ox)) / olen;
+    a.yshift = (a.yshift || 0) - extra;
+  }
+}
+
 // A trace drawn on a hidden panel of the presentation view.
 function onHidden(t, hidden) {
   const ref = t.type === "scatter3d" ? t.scene || "scene" : t.xaxis || "x";
   return hidden.has(ref) || hidden.has(t.yaxis || "y");
+}
+
+// ---- the width the page gives the chart, reported to Python (the figure's layout follows it) ---
+
+const WIDTH_STEP_PX = 100; // a smaller change keeps the figure as built for the last width
+const WIDTH_DEBOUNCE_MS = 300;
+
+// Report the chart's width when it differs from the one its figure was built for (opts.width)
+// or last reported by more than WIDTH_STEP_PX; Python rebuilds the figure for it on the rerun.
+function reportWidth(chart, setStateValue) {
+  // Not drawn yet, or its figure was not built for a width (nothing would follow a report).
+  if (chart.opts?.width == null) return;
+  const w = Math.round(chart.root.clientWidth);
+  const known = chart.reportedWidth ?? chart.opts.width;
+  if (!w || !setStateValue || Math.abs(w - known) <= WIDTH_STEP_PX) return;
+  chart.reportedWidth = w;
+  chart.root.dataset.featvizWidth = String(w);
+  setStateValue("width", w);
+}
+
+// Watch the chart's width (debounced); returns the function that stops watching.
+function watchWidth(chart, getSetter) {
+  let timer = null;
+  const check = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => reportWidth(chart, getSetter()), WIDTH_DEBOUNCE_MS);
+  };
+  const obs = new ResizeObserver(check);
+  obs.observe(chart.root);
+  return () => {
+    clearTimeout(timer);
+    obs.disconnect();
+  };
 }
 
 // ---- the chart -----------------------------------------------------------------------------
@@ -549,15 +602,17 @@ class Chart {
   }
 }
 
-export default function ({ data, parentElement, setTriggerValue }) {
+export default function ({ data, parentElement, setTriggerValue, setStateValue }) {
   const text = new TextDecoder().decode(data);
   let chart = parentElement.__featvizChart;
   if (!chart) {
     const key = JSON.parse(text.slice(0, text.indexOf(',"figure":')) + "}").opts.key;
     chart = parentElement.__featvizChart = new Chart(parentElement, key);
+    chart.unwatchWidth = watchWidth(chart, () => chart.setStateValue);
     REGISTRY.set(key, chart);
   }
   chart.setTriggerValue = setTriggerValue;
+  chart.setStateValue = setStateValue;
   chart.push(text);
   const early = PENDING.get(chart.key);
   if (early) {
@@ -566,6 +621,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
   }
   return () => {
     if (REGISTRY.get(chart.key) === chart) REGISTRY.delete(chart.key);
+    chart.unwatchWidth?.();
     chart.destroy();
     delete parentElement.__featvizChart;
   };

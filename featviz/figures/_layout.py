@@ -6,7 +6,7 @@ import math
 
 import plotly.graph_objects as go
 
-from featviz.figures._style import SUBTITLE_SIZE, SUBTLE_TEXT, TEMPLATE, warning_font
+from featviz.figures._style import LEGEND_BACKGROUND, LEGEND_SIZE, SUBTITLE_SIZE, SUBTLE_TEXT, TEMPLATE, warning_font
 
 
 def _axis_ref(fig: go.Figure, row: int, col: int) -> tuple[str, str]:
@@ -176,3 +176,51 @@ def _line(x, y, *, color: str, width: float, dash: str | None = None, **kw) -> g
 def figure_html(fig: go.Figure) -> str:
     """A standalone HTML page of the figure (plotly.js inlined, works offline) for downloads."""
     return fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False)
+
+
+# ---- the two keys of an animated figure ------------------------------------------------------
+# "legend" keys the neuron views (teacher lines, fates, thresholds) and sits right under them, so
+# it is on the first screen with the neuron view; CURVE_LEGEND keys the training curves, under them.
+CURVE_LEGEND = "legend2"
+_LEGEND_ROW_PX = 21  # one row of a horizontal legend (13 px text, 9 px markers)
+_LEGEND_ITEM_PX = 46  # an entry's symbol and padding, besides its text
+_LEGEND_CHAR_PX = 7.4  # a generous average glyph width of the legend's text
+
+
+def legend_names(fig: go.Figure, legend: str = "legend") -> list[str]:
+    """The entries of the key `legend` of a figure, in order (one per legend group)."""
+    seen, out = set(), []
+    for t in fig.data:
+        if t.showlegend is False or (t.legend or "legend") != legend:
+            continue
+        group = t.legendgroup or id(t)
+        if group not in seen:
+            seen.add(group)
+            out.append(t.name or "")
+    return out
+
+
+def _legend_px(names: list[str], plot_px: float) -> int:
+    """Height in px of a horizontal legend of these entries wrapped in plot_px, as plotly.js wraps it."""
+    rows, x = 0, 0.0
+    for name in names:
+        w = _LEGEND_ITEM_PX + _LEGEND_CHAR_PX * len(name)
+        if rows == 0 or x + w > plot_px:
+            rows, x = rows + 1, 0.0
+        x += w
+    return _LEGEND_ROW_PX * rows + 6
+
+
+def _to_curve_legend(traces) -> None:
+    """The traces' legend entries go to the curves' key."""
+    for t in traces:
+        t.legend = CURVE_LEGEND
+
+
+def _place_legends(fig: go.Figure, *, neuron_y: float, curve_y: float) -> None:
+    """The neuron key at paper y neuron_y and the curve key at curve_y (tops), both horizontal."""
+    style = dict(orientation="h", x=0.0, xanchor="left", yanchor="top", font=dict(size=LEGEND_SIZE))
+    fig.update_layout(
+        legend=style | dict(y=neuron_y),
+        legend2=style | dict(y=curve_y, bgcolor=LEGEND_BACKGROUND, tracegroupgap=2),
+    )

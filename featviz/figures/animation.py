@@ -15,20 +15,33 @@ from featviz.figures._controls import (
 )
 from featviz.figures._curves import _CURVE_MARKER_CELLS, _add_curves, _curve_markers
 from featviz.figures._data import _config_text, _frame_label, _frame_text, _result_title
-from featviz.figures._layout import _diverged_note, _finish, _place_panels
+from featviz.figures._layout import (
+    CURVE_LEGEND,
+    _below_plots,
+    _diverged_note,
+    _finish,
+    _legend_px,
+    _place_legends,
+    _place_panels,
+    _to_curve_legend,
+    legend_names,
+)
 from featviz.figures._neurons import _fate_legend_traces, _frame_traces, _neuron_view, _NeuronPanels
 from featviz.metrics import frame_summary, span_rank
 from featviz.projection import view_title
 
 # The figure in pixels, top to bottom: the title under the modebar, the frame line and the
 # slider, then the neuron view (left, the largest panel) with the angle-vs-mass and fate panels
-# beside it, then one row of training curves, then the legend. Heights are fixed in pixels, so
-# nothing moves with the width the page gives; the widths are fractions, checked from 900 px up.
-_ROW_GAP = 110  # under the neuron view: its axis titles, then the curve panels' titles
+# beside it, the neuron view's key right under it (on the first screen with it), then one row of
+# training curves and their key. Heights are in pixels and follow the width the page gives the
+# figure (width_hint): a wider figure gets a taller neuron view and fewer legend rows.
+_BELOW_HERO = {True: 22, False: 58}  # 3-D, 2-D: to the key, past the fates' ticks or the view's axis title
+_CURVE_TITLES = 44  # above the curve row: its panel titles
 _SIDE_GAP = 100  # between the two side panels: the x axis title and the next panel's title
 _CURVES = 190  # height of the training-curve row
-_BOTTOM = 150  # step axis titles and the legend
+_BOTTOM = 72  # the step axis titles, then the curves' key
 HERO_PX = 470  # default height of the neuron view
+WIDTH_PX = 1050  # the width a figure is built for when the page's is not known
 _HERO_X = (0.0, 0.58)
 _SIDE_X = (0.71, 1.0)
 _CURVE_X = ((0.0, 0.26), (0.37, 0.63), (0.74, 1.0))
@@ -46,31 +59,44 @@ def hero_px(width_hint: int | None) -> int:
     """Height of the neuron view for a figure about width_hint px wide (None: HERO_PX)."""
     if width_hint is None:
         return HERO_PX
-    return int(min(max(0.36 * width_hint, 430), 580))
+    return int(min(max(0.34 * width_hint, 430), 580))
 
 
-def _geometry(hero: int) -> dict:
-    plot = hero + _ROW_GAP + _CURVES
+def _plot_px(width_hint: int | None) -> float:
+    """Width of the plotting area of a figure width_hint px wide."""
+    return (width_hint or WIDTH_PX) - ANIMATION_MARGIN["l"] - ANIMATION_MARGIN["r"]
+
+
+def _geometry(hero: int, *, three_d: bool, key_px: int, curve_key_px: int) -> dict:
+    """Paper y domains of the panels, the keys' tops and the px -> paper y map; key_px and
+    curve_key_px: heights of the neuron view's and the curves' keys."""
+    below = _BELOW_HERO[three_d]
+    gap = below + key_px + _CURVE_TITLES
+    plot = hero + gap + _CURVES
     side = (hero - _SIDE_GAP) / 2
 
     def y(top_px: float, bottom_px: float) -> list[float]:  # px below the plots' top -> paper y domain
         return [1 - bottom_px / plot, 1 - top_px / plot]
 
+    bottom = _BOTTOM + curve_key_px
     return dict(
         plot=plot,
-        height=ANIMATION_TOP + plot + _BOTTOM,
+        bottom=bottom,
+        height=ANIMATION_TOP + plot + bottom,
         hero=y(0, hero),
         angle=y(0, side),
         fates=y(hero - side, hero),
         curves=y(plot - _CURVES, plot),
+        key_y=1 - (hero + below) / plot,
+        curve_key_y=_below_plots(ANIMATION_TOP + plot + bottom, ANIMATION_TOP, bottom, _BOTTOM - 12),
         paper_y=_paper_y(plot),
     )
 
 
-def _animation_layout(r: int, *, flat: bool = False, hero: int = HERO_PX) -> tuple[go.Figure, bool, dict]:
-    """The empty panels of animation_figure for a teacher span of dimension r: (figure, 3-D?, geometry).
+def _animation_layout(r: int, *, flat: bool = False) -> tuple[go.Figure, bool]:
+    """The empty panels of animation_figure for a teacher span of dimension r: (figure, 3-D?).
 
-    flat: a plain 2-D panel where the neurons' 3-D scene would be.
+    flat: a plain 2-D panel where the neurons' 3-D scene would be. _set_geometry places them.
     """
     three_d = r >= 3 and not flat
     fig = make_subplots(
@@ -83,12 +109,24 @@ def _animation_layout(r: int, *, flat: bool = False, hero: int = HERO_PX) -> tup
         ],
         subplot_titles=(view_title(r), *PANEL_TITLES),
     )
-    g = _geometry(hero)
+    return fig, three_d
+
+
+def _set_geometry(fig: go.Figure, g: dict) -> None:
+    """The panels' domains and titles at the geometry g."""
     cells = [((1, 1), _HERO_X, g["hero"]), ((1, 3), _SIDE_X, g["angle"]), ((2, 3), _SIDE_X, g["fates"])]
     cells += [((3, c + 1), x, g["curves"]) for c, x in enumerate(_CURVE_X)]
     _place_panels(fig, cells)
     fig.get_subplot(3, 1, secondary_y=True).yaxis.domain = g["curves"]  # the mse panel's λ axis
-    return fig, three_d, g
+
+
+def _key_heights(cfg, width_hint: int | None) -> dict:
+    """The keys' heights of the animation of a run of cfg (its preview has no traces to count)."""
+    fates = [t.name for t in _fate_legend_traces()]
+    neuron = [f"±w*{i} (a*=+1)" for i in range(cfg.k)] + ["fate thresholds", *fates]
+    curves = ["mse (left)", "λ (right)", "total mass Σ|aⱼ|‖wⱼ‖", "far mass Σ mass·δ²", "Σ|a*ᵢ| = 3"]
+    plot_px = _plot_px(width_hint)
+    return dict(key_px=_legend_px(neuron, plot_px), curve_key_px=_legend_px(curves, plot_px))
 
 
 _CELLS = {"mse": (3, 1), "captured": (3, 2), "mass": (3, 3), "counts": (2, 3)}
@@ -104,7 +142,9 @@ def preview_figure(
     """
     # Flat: a 3-D scene costs the browser up to a second to set up (measured with software WebGL),
     # time better spent on the animation itself.
-    fig, _, g = _animation_layout(span_rank(cfg), flat=True, hero=hero_px(width_hint))
+    fig, _ = _animation_layout(span_rank(cfg), flat=True)
+    g = _geometry(hero_px(width_hint), three_d=span_rank(cfg) >= 3, **_key_heights(cfg, width_hint))
+    _set_geometry(fig, g)
     for row, col in ((1, 1), (1, 3), (2, 3), (3, 1), (3, 2), (3, 3)):  # plotly draws only panels with a trace
         fig.add_trace(go.Scatter(x=[], y=[], hoverinfo="skip", showlegend=False), row=row, col=col)
     fig.update_xaxes(showticklabels=False, ticks="", showgrid=False)
@@ -115,7 +155,7 @@ def preview_figure(
         subtitle=f"{_config_text(cfg)} · {note}",
         height=g["height"],
         top=ANIMATION_TOP,
-        bottom=_BOTTOM,
+        bottom=g["bottom"],
         margin=ANIMATION_MARGIN,
         showlegend=False,
     )
@@ -141,11 +181,12 @@ def animation_figure(
     step and the parent's continuation, dashed.
     """
     v = _neuron_view(run)
-    hero = hero_px(width_hint)
-    fig, three_d, g = _animation_layout(v.r, hero=hero)
+    fig, three_d = _animation_layout(v.r)
     panels = _NeuronPanels((run,), (v,), view_cells=((1, 1),), angle_cells=((1, 3),))
     panels.add_static(fig)
+    n_before = len(fig.data)
     cur = _add_curves(fig, run, _CELLS, ytitles=False, branch=branch)
+    _to_curve_legend(fig.data[n_before:])
     for t in _fate_legend_traces():
         fig.add_trace(t, row=1, col=3)
 
@@ -161,6 +202,13 @@ def animation_figure(
     animated = list(range(first, len(fig.data)))
 
     panels.style(fig)  # the default distance keeps the lowest tick labels in the panel
+    fig.update_xaxes(title_text=None, row=2, col=3)  # the curves below name the step axis; the key sits here
+    plot_px = _plot_px(width_hint)
+    keys = dict(
+        key_px=_legend_px(legend_names(fig), plot_px), curve_key_px=_legend_px(legend_names(fig, CURVE_LEGEND), plot_px)
+    )
+    g = _geometry(hero_px(width_hint), three_d=three_d, **keys)
+    _set_geometry(fig, g)
 
     fig.frames = [
         dict(
@@ -181,8 +229,9 @@ def animation_figure(
         title=title or _result_title(run),
         subtitle=f"{_config_text(run.config)} · {PLAY_HINT}",
         height=H,
-        bottom=_BOTTOM,
+        bottom=g["bottom"],
     )
+    _place_legends(fig, neuron_y=g["key_y"], curve_y=g["curve_key_y"])
     _diverged_note(fig, run, y=g["paper_y"](SLIDER_TOP - 4))
     return fig
 

@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from featviz.figures._controls import (
+    ANIMATION_MARGIN,
     ANIMATION_TOP,
     PLAY_HINT,
     SLIDER_TOP,
@@ -15,20 +16,35 @@ from featviz.figures._controls import (
 )
 from featviz.figures._curves import _CURVE_MARKER_CELLS, _add_curves, _curve_markers, _Curves, _lam_shown
 from featviz.figures._data import _config_text, _finite
-from featviz.figures._layout import _lin_range, _log_axis, _place_panels, _warning, _x_axis
+from featviz.figures._layout import (
+    CURVE_LEGEND,
+    _below_plots,
+    _legend_px,
+    _lin_range,
+    _log_axis,
+    _place_legends,
+    _place_panels,
+    _to_curve_legend,
+    _warning,
+    _x_axis,
+    legend_names,
+)
 from featviz.figures._neurons import _fate_legend_traces, _neuron_view, _NeuronPanels
 from featviz.figures._style import INK
+from featviz.figures.animation import WIDTH_PX
 from featviz.projection import mass_ref
 
 # The figure in pixels, top to bottom, as in the animation: the title, the frame lines and the
-# slider, then A's and B's neuron views side by side (when their spans have the same dimension),
-# then A's and B's angle-vs-mass views with the fates of both, then the curves of both runs (A
-# solid, B dashed), then the legend. Heights are fixed in pixels, widths are fractions checked
-# from 900 px up.
+# slider, then A's and B's neuron views side by side (when their spans have the same dimension)
+# and the neuron views' key under them, then A's and B's angle-vs-mass views with the fates of
+# both, then the curves of both runs (A solid, B dashed), then the curves' key. Heights are in
+# pixels and follow the width the page gives the figure; widths are fractions checked from 900 px up.
 _ROW_GAP = 110  # above each row: the row above's axis titles, then this row's panel titles
+_BELOW_FIRST = {True: 8, False: 58}  # first row 3-D, 2-D: to the neuron key (past 2-D axis titles)
+_ROW_TITLES = 44  # above a row: its panel titles
 _SIDE = 210  # the angle-vs-mass and fate row
 _CURVES = 190
-_BOTTOM = 230  # step axis titles and the legend (A/B line styles, teachers, fates, masses)
+_BOTTOM = 72  # step axis titles, then the curves' key (A/B line styles, masses)
 HERO_PX = 420
 _HERO_X = ((0.04, 0.46), (0.58, 1.0))  # inset: a 3-D scene draws its z labels left of its domain
 _COL_X = ((0.0, 0.26), (0.37, 0.63), (0.74, 1.0))
@@ -47,15 +63,28 @@ def _tag(label: str) -> str:
     return label.split(":", 1)[0].strip() or label
 
 
-def _geometry(hero: int | None) -> dict:
-    """Paper y domains of the rows (hero None: no neuron-view row) and the px -> paper y map."""
+def _geometry(hero: int | None, *, three_d: bool = False, key_px: int = 0, curve_key_px: int = 0) -> dict:
+    """Paper y domains of the rows (hero None: no neuron-view row), the keys' tops (the neuron
+    key under the first row) and the px -> paper y map; key_px, curve_key_px: the keys' heights."""
     rows = ([("hero", hero)] if hero else []) + [("side", _SIDE), ("curves", _CURVES)]
-    plot = sum(h for _, h in rows) + _ROW_GAP * (len(rows) - 1)
+    below = _BELOW_FIRST[bool(hero) and three_d]
+    gaps = [below + key_px + _ROW_TITLES] + [_ROW_GAP] * (len(rows) - 2)
+    plot = sum(h for _, h in rows) + sum(gaps)
     out, top = {}, 0.0
-    for name, h in rows:
+    for (name, h), gap in zip(rows, [*gaps, 0], strict=True):
         out[name] = [1 - (top + h) / plot, 1 - top / plot]
-        top += h + _ROW_GAP
-    return out | dict(plot=plot, height=ANIMATION_TOP + plot + _BOTTOM, paper_y=_paper_y(plot))
+        top += h + gap
+    first = rows[0][1]
+    bottom = _BOTTOM + curve_key_px
+    height = ANIMATION_TOP + plot + bottom
+    return out | dict(
+        plot=plot,
+        bottom=bottom,
+        height=height,
+        key_y=1 - (first + below) / plot,
+        curve_key_y=_below_plots(height, ANIMATION_TOP, bottom, _BOTTOM - 12),
+        paper_y=_paper_y(plot),
+    )
 
 
 def compare_figure(
@@ -82,8 +111,7 @@ def compare_figure(
     views = [_neuron_view(r, mass_ref=ref) for r in runs]
     same = runs[0].basis.shape[0] == runs[1].basis.shape[0]  # projections only when comparable
     three_d = same and views[0].ndim == 3
-    g = _geometry(hero_px(width_hint) if same else None)
-    fig = _grid(views, labels, tags, g, same=same, three_d=three_d)
+    fig = _grid(views, labels, tags, same=same, three_d=three_d)
     side, crow = (2, 3) if same else (1, 2)
     cells = {"counts": (side, 3), "mse": (crow, 1), "captured": (crow, 2), "mass": (crow, 3)}
     heroes = ((1, 1), (1, 2)) if same else ()  # projections only when comparable
@@ -94,10 +122,12 @@ def compare_figure(
         start = len(fig.data)
         curs.append(_add_curves(fig, r, cells, showlegend=n == 0, ytitles=False))
         _mark_run(fig.data[start:], tag, dash)
+        _to_curve_legend(fig.data[start:])
     cur = _shared_axes(fig, runs, curs, cells)
     for lab, dash in zip(labels, RUN_DASH, strict=True):  # the key to the line styles
         key = go.Scatter(x=[None], y=[None], mode="lines", line=dict(color=INK, width=2, dash=dash))
-        fig.add_trace(key.update(name=f"{lab} ({'solid' if dash == 'solid' else 'dashed'})"), row=crow, col=1)
+        key.update(name=f"{lab} ({'solid' if dash == 'solid' else 'dashed'})", legend=CURVE_LEGEND)
+        fig.add_trace(key, row=crow, col=1)
     for t in _fate_legend_traces():
         fig.add_trace(t, row=side, col=1)
 
@@ -123,6 +153,14 @@ def compare_figure(
         fig.add_trace(tr, row=r_, col=c_, secondary_y=sec)
     anim = list(range(first, len(fig.data)))
     panels.style(fig, eye=1.9)  # a half-width scene keeps its z tick labels whole
+    plot_px = (width_hint or WIDTH_PX) - ANIMATION_MARGIN["l"] - ANIMATION_MARGIN["r"]
+    g = _geometry(
+        hero_px(width_hint) if same else None,
+        three_d=three_d,
+        key_px=_legend_px(legend_names(fig), plot_px),
+        curve_key_px=_legend_px(legend_names(fig, CURVE_LEGEND), plot_px),
+    )
+    _set_geometry(fig, g, same=same)
 
     fig.frames = [dict(name=str(s), traces=anim, data=animated(s, False)) for s in range(N)]
     slider_text = [_slider_text(runs, tags, [ii[s] for ii in idx]) for s in range(N)]
@@ -137,8 +175,9 @@ def compare_figure(
         title=title or _compare_title(runs, tags),
         subtitle=f"{shared} · {PLAY_HINT}",
         height=height or g["height"],
-        bottom=_BOTTOM,
+        bottom=g["bottom"],
     )
+    _place_legends(fig, neuron_y=g["key_y"], curve_y=g["curve_key_y"])
     for n, r in enumerate(r for r in runs if r.status == "diverged"):
         _warning(fig, f"{tags[runs.index(r)]}: {r.message}", y=g["paper_y"](SLIDER_TOP - 4 - 18 * n), align="left")
     return fig
@@ -213,7 +252,7 @@ def _shared_axes(fig: go.Figure, runs, curs: list[_Curves], cells: dict) -> _Cur
     return cur
 
 
-def _grid(views: list, labels, tags, g: dict, *, same: bool, three_d: bool) -> go.Figure:
+def _grid(views: list, labels, tags, *, same: bool, three_d: bool) -> go.Figure:
     """The panels: both neuron views (when `same`), both angle views and the fates, three curve panels."""
     vt = "scene" if three_d else "xy"
     xy, curve_specs = {"type": "xy"}, [{"type": "xy", "secondary_y": True}, {"type": "xy"}, {"type": "xy"}]
@@ -226,14 +265,17 @@ def _grid(views: list, labels, tags, g: dict, *, same: bool, three_d: bool) -> g
         "captured mass (a*ᵢ thin)",
         "total and far mass vs Σ|a*ᵢ|",
     ]
-    fig = make_subplots(rows=len(specs), cols=3, specs=specs, subplot_titles=titles)
+    return make_subplots(rows=len(specs), cols=3, specs=specs, subplot_titles=titles)
+
+
+def _set_geometry(fig: go.Figure, g: dict, *, same: bool) -> None:
+    """The panels' domains and titles at the geometry g."""
     cells = [((1, c + 1), x, g["hero"]) for c, x in enumerate(_HERO_X)] if same else []
     side, crow = (2, 3) if same else (1, 2)
     cells += [((side, c + 1), x, g["side"]) for c, x in enumerate(_COL_X)]
     cells += [((crow, c + 1), x, g["curves"]) for c, x in enumerate(_COL_X)]
     _place_panels(fig, cells)
     fig.get_subplot(crow, 1, secondary_y=True).yaxis.domain = g["curves"]  # the mse panel's λ axis
-    return fig
 
 
 def _slider_text(runs, tags: tuple[str, ...], frames: list[int]) -> str:

@@ -18,10 +18,16 @@ PAGES = (
 )
 
 
+# Streamlit leaves 6rem above a page's title; 3rem clears its header, and the 48 px gained keep
+# the animation's Play and key on the first screen.
+_TOP_CSS = "<style>[data-testid='stMainBlockContainer'] { padding-top: 3rem; }</style>"
+
+
 def frame():
     """The frame around every page: page config and navigation. Returns the page to run."""
     _FRAME.ran = True
     st.set_page_config(page_title="featviz · how gradient descent learns features", page_icon="🧭", layout="wide")
+    st.html(_TOP_CSS)
     pages = [st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon) in enumerate(PAGES)]
     return st.navigation(pages)
 

@@ -11,7 +11,7 @@ from featviz.config import Config
 from featviz.fork import Fork, config_of
 from featviz.jobs import DONE, FAILED, QUEUED
 from featviz.run import Run
-from featviz.ui.runs import WIDTH_HINT, manager
+from featviz.ui.runs import chart_width, manager
 from featviz.ui.text import md
 from featviz.ui.view import live_update, partial_figure
 
@@ -116,7 +116,7 @@ def _show_partial(figure_slot, run: Run | None) -> None:
 def _preview(figure_slot, cfg: Config, note: str) -> None:
     from featviz import figures
 
-    figure_slot.show(figures.preview_figure(cfg, note=note, width_hint=WIDTH_HINT))
+    figure_slot.show(figures.preview_figure(cfg, note=note, width_hint=chart_width()))
 
 
 def prefetch(cfg: Config) -> None:

@@ -12,13 +12,18 @@ from featviz.run import Run
 
 CHART_CONFIG = {"displaylogo": False}
 MAX_SHOWN_POINTS = 40_000  # neuron positions over all frames of one animation (~3 MB of figure)
-# The width (px) the pages' figures are built for. The server does not know the browser's width,
-# and a figure rebuilt after the browser reported it would arrive a second time on every page
-# load; plotly still fits the figure to its container's width, so only the neuron view's height
-# depends on this. 1050 px is what a 1400 px wide window gives the chart beside the sidebar: its
-# figure is short enough for Play to be on the first screen there, and tests/test_browser_layout.py
-# checks the figures built with it at the 900, 1050 and 1550 px of 1280, 1400 and 1920 px screens.
+# The width (px) the pages' figures are built for until the chart has reported the width the
+# browser gives it (featviz.chart.chart_width): what a 1400 px wide window gives the chart beside
+# the sidebar. The chart reports its width only when it differs from this by more than 100 px, so
+# at about 1400 px the figure is built once.
 WIDTH_HINT = 1050
+
+
+def chart_width() -> int:
+    """The width in px the pages' figures are built for: the chart's, once the browser reported it."""
+    from featviz.chart import chart_width as reported
+
+    return reported(WIDTH_HINT)
 
 
 @st.cache_resource
@@ -28,11 +33,11 @@ def manager() -> JobManager:
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def _animation_for(key: str, _run: Run, _branch=None) -> go.Figure:
-    """Built once per run key (the run itself is not hashed)."""
+def _animation_for(key: str, width: int, _run: Run, _branch=None) -> go.Figure:
+    """Built once per run key and width (the run itself is not hashed)."""
     from featviz import figures
 
-    return figures.animation_figure(_run, branch=_branch, width_hint=WIDTH_HINT)
+    return figures.animation_figure(_run, branch=_branch, width_hint=width)
 
 
 def run_key(run: Run) -> str:
@@ -63,9 +68,10 @@ def shown(run: Run) -> Run:
 
 
 def animation_figure(run: Run, *, key: str | None = None) -> go.Figure:
-    """The run's animation, built once per key (default: run_key(run)); a fork's shows its branch."""
+    """The run's animation for the chart's width, built once per key (default: run_key(run)) and
+    width; a fork's shows its branch."""
     branch = fork_branch(run)
-    return _animation_for((key or run_key(run)) + ("|branch" if branch else ""), shown(run), branch)
+    return _animation_for((key or run_key(run)) + ("|branch" if branch else ""), chart_width(), shown(run), branch)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)

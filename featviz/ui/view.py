@@ -14,7 +14,7 @@ import numpy as np
 import streamlit as st
 
 from featviz.chart import PATH_TRACES, AnimationChart, animation_chart
-from featviz.ui.runs import WIDTH_HINT
+from featviz.ui.runs import WIDTH_HINT, chart_width
 
 PRESENT = "present"  # ?view=present: the presentation view
 VIEW_KEY = "view"  # the query parameter (and session key) that carries it
@@ -49,6 +49,7 @@ class AnimationView:
                     trails=self.trails,
                     path_traces=self.path_traces,
                     present=self.present,
+                    width=chart_width(),
                 )
         else:
             self.chart.update(figure, live=live, slot=self.feed)
@@ -103,7 +104,7 @@ def live_update(job) -> Live | None:
     stale = entry is None or (version > entry.full_version and time.monotonic() - entry.built >= FULL_EVERY_S)
     if stale and _LIVE_LOCK.acquire(blocking=False):
         try:
-            fig = figures.animation_figure(run, width_hint=WIDTH_HINT)
+            fig = figures.animation_figure(run, width_hint=WIDTH_HINT)  # shared by every session watching
             entry = Live(version, fig, _mass_ref(run), run.n_frames, time.monotonic(), patch_version=version)
             _LIVE[job.key] = entry
             _LIVE.move_to_end(job.key)
@@ -148,7 +149,7 @@ def partial_figure(run):
     """The animation of a cancelled run's trained frames."""
     from featviz import figures
 
-    return figures.animation_figure(run, width_hint=WIDTH_HINT)
+    return figures.animation_figure(run, width_hint=chart_width())
 
 
 # ---- the presentation view -------------------------------------------------------------------
