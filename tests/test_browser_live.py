@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 import pytest
-from browser_support import open_page, wait_for_app, wait_until
+from browser_support import assert_console_clean, nan_messages, open_page, wait_for_app, wait_until
 
 from featviz.config import Config
 
@@ -98,8 +98,10 @@ def test_config_change_keeps_the_chart(app_server, big_page, screenshot):
     assert page.featviz_errors == []
 
 
-def test_live_run_draws_snapshots_then_the_animation(app_server, big_page, screenshot):
-    page = big_page
+def test_live_run_draws_snapshots_then_the_animation(app_server, new_page, screenshot):
+    # 900 px wide: the chart is then about 440 px, where plotly drew the empty panels that follow a
+    # 3-D live snapshot ("Trained. Loading the animation…") with axis lines of NaN ("MNaN,NaN...").
+    page = new_page({"width": 900, "height": 1400})
     page.goto(app_server + LIVE_LINK.format(seed=901))
     page.locator(PROGRESS).wait_for(state="visible", timeout=90_000)
     _wait(page, lambda s: s["draws"] >= 1, "the chart while training")
@@ -114,6 +116,7 @@ def test_live_run_draws_snapshots_then_the_animation(app_server, big_page, scree
             assert s["tag"] == "live mount", "the chart was remounted while the run trained"
             seen.add(tuple(np.round(s["x"], 6)))
             sliders.add(s["slider"])
+            assert nan_messages(page) == [], "NaN in the console while the run trains"
             if not shot and len(seen) >= 3:
                 page.locator(CHART).scroll_into_view_if_needed()
                 screenshot(page, "live-run-mid-training")
@@ -129,6 +132,7 @@ def test_live_run_draws_snapshots_then_the_animation(app_server, big_page, scree
     assert final["tag"] == "live mount"
     wait_for_app(page)
     assert page.featviz_errors == []
+    assert_console_clean(page)  # no error, and no NaN in an error or warning, after it finished
 
 
 def test_cancel_keeps_the_frames_trained(app_server, big_page, screenshot):
