@@ -152,6 +152,8 @@ def test_compare_shows_both_runs_live(app_server, big_page, screenshot):
         if s:
             assert s["tag"] == "compare live", "the chart was remounted while the runs trained"
             sliders.add(s["slider"])
+            if s["draws"] >= 2 > draws:
+                screenshot(page, "compare-live-mid-training")
             draws = s["draws"]
         page.wait_for_timeout(60)
     assert page.locator(PROGRESS).count() == 0, "the runs did not finish"
