@@ -100,10 +100,8 @@ def test_config_change_keeps_the_chart(app_server, big_page, screenshot):
     assert page.featviz_errors == []
 
 
-def test_live_run_draws_snapshots_then_the_animation(app_server, new_page, screenshot):
-    # 900 px wide: the chart is then about 440 px, where plotly drew the empty panels that follow a
-    # 3-D live snapshot ("Trained. Loading the animation…") with axis lines of NaN ("MNaN,NaN...").
-    page = new_page({"width": 900, "height": 1400})
+def test_live_run_draws_snapshots_then_the_animation(app_server, big_page, screenshot):
+    page = big_page
     page.goto(app_server + LIVE_LINK.format(seed=901))
     page.locator(PROGRESS).wait_for(state="visible", timeout=90_000)
     _wait(page, lambda s: s["draws"] >= 1, "the chart while training")
@@ -123,6 +121,9 @@ def test_live_run_draws_snapshots_then_the_animation(app_server, new_page, scree
                 page.locator(CHART).scroll_into_view_if_needed()
                 screenshot(page, "live-run-mid-training")
                 shot = True
+                # Then 900 px wide (a chart of about 440 px), where plotly drew the empty panels that
+                # follow a 3-D live snapshot ("Trained. Loading the animation…") with axis lines of NaN.
+                page.set_viewport_size({"width": 900, "height": 1400})
         page.wait_for_timeout(60)
     else:
         pytest.fail("the run did not finish")
