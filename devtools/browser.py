@@ -232,7 +232,8 @@ def open_page(browser, viewport: dict | None = None):
     """A page in a new context (a separate user: own cookies, own streamlit session).
 
     page.featviz_errors lists the page's uncaught errors, page.featviz_console its console
-    messages as "type: text"; close it with page.context.close().
+    messages as "type: text" (a resource that failed to load: "type: text @ url"); close it
+    with page.context.close().
     """
     context = browser.new_context(viewport=viewport or VIEWPORT)
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
@@ -240,8 +241,15 @@ def open_page(browser, viewport: dict | None = None):
     p.featviz_errors = []
     p.featviz_console = []
     p.on("pageerror", lambda exc: p.featviz_errors.append(str(exc)))
-    p.on("console", lambda msg: p.featviz_console.append(f"{msg.type}: {msg.text}"))
+    p.on("console", lambda msg: p.featviz_console.append(_console_line(msg)))
     return p
+
+
+def _console_line(msg) -> str:
+    line = f"{msg.type}: {msg.text}"
+    url = (msg.location or {}).get("url", "")
+    # "Failed to load resource" names no resource in its text; its location is the resource.
+    return f"{line} @ {url}" if msg.text.startswith("Failed to load resource") and url else line
 
 
 def save_screenshot(page, name: str, *, full_page: bool = True) -> Path:
@@ -443,3 +451,28 @@ def only_the_local_server(page) -> tuple[list[str], list[str]]:
 
     page.context.route("**/*", route)
     return blocked, plotly_loads
+
+
+# Console errors that are not the app's, each matched with the resource it names:
+# - Streamlit's client, opened on a page's own path (/lessons, /compare, ...), first asks for
+#   <page path>/_stcore/health and /_stcore/host-config, taking the path for a possible base URL;
+#   the server answers 404, then the client asks the root, which answers (streamlit/streamlit#7074).
+_NOT_OURS = (
+    re.compile(r"^error: Failed to load resource: .*404.* @ https?://[^/]+/[^?]+/_stcore/(health|host-config)$"),
+)
+
+
+def console_errors(page) -> list[str]:
+    """The page's console errors ("error: ..." lines of page.featviz_console), less the ones _NOT_OURS explains."""
+    return [m for m in page.featviz_console if m.startswith("error:") and not any(r.match(m) for r in _NOT_OURS)]
+
+
+def nan_messages(page) -> list[str]:
+    """Console errors and warnings that mention NaN (for example an SVG path "MNaN,NaN..." that plotly drew)."""
+    return [m for m in page.featviz_console if m.startswith(("error:", "warning:")) and "NaN" in m]
+
+
+def assert_console_clean(page) -> None:
+    """No error in the page's console (console_errors) and no NaN in an error or warning."""
+    assert console_errors(page) == [], console_errors(page)
+    assert nan_messages(page) == [], nan_messages(page)

@@ -13,6 +13,7 @@ from browser_support import (
     FIGURE,
     TALL_VIEWPORT,
     assert_clean,
+    assert_console_clean,
     figure_texts,
     open_link,
     url_params,
@@ -58,6 +59,7 @@ def test_playground_page(app_server, shared_page, screenshot):
     assert page.get_by_role("button", name="Train").is_visible()
     assert page.locator(ALERT).count() == 0
     assert_clean(page)
+    assert_console_clean(page)
     screenshot(page, "page-playground")
 
 
@@ -82,6 +84,7 @@ def test_lesson_page(app_server, shared_page, screenshot, lesson):
     href = page.get_by_role("link", name=re.compile("Open in the Playground")).get_attribute("href")
     assert url_params(href) == lesson.config.to_mapping()
     assert_clean(page)
+    assert_console_clean(page)
     screenshot(page, f"lesson-{lesson.slug}")
 
 
@@ -103,6 +106,7 @@ def test_theory_page(app_server, shared_page, screenshot):
     assert figure_texts(page, 1)["titles"][0].startswith("Descent direction")
     assert page.locator(ALERT).count() == 0
     assert_clean(page)
+    assert_console_clean(page)
     screenshot(page, "page-theory")
     screenshot(page.locator(FIGURE).nth(1), "page-theory-descent")
 
@@ -124,6 +128,7 @@ def test_compare_default(app_server, shared_page, screenshot):
     assert figure_texts(page)["titles"][0].startswith("A: 3 of 40 aligned · B: ")
     assert url_params(page.locator('[data-testid="stCode"]').inner_text().replace("\n", "")) == url_params(page.url)
     assert_clean(page)
+    assert_console_clean(page)
     screenshot(page, "page-compare-default")
 
 
@@ -138,6 +143,7 @@ def test_compare_custom_link(app_server, shared_page, screenshot):
     assert figure_texts(page)["titles"][0].endswith("B: 0 of 20 aligned, 20 vanished")
     assert page.locator(ALERT).count() == 0
     assert_clean(page)
+    assert_console_clean(page)
     screenshot(page, "page-compare-custom")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import pytest
-from browser_support import FIGURE, assert_clean, url_params, wait_for_figure, wait_until
+from browser_support import FIGURE, assert_clean, assert_console_clean, url_params, wait_for_figure, wait_until
 
 from featviz.ui.sweep import PRESETS
 
@@ -31,6 +31,7 @@ def test_preset_renders(app_server, page, screenshot, slug):
     else:
         assert "final mse · slope 1.99" in texts, texts  # mse grows as λ²
     assert_clean(page)
+    assert_console_clean(page)
     screenshot(page, f"page-sweep-{slug}")
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from browser_support import ALERT, assert_clean, url_params, wait_for_app, wait_for_figure
+from browser_support import ALERT, assert_clean, assert_console_clean, url_params, wait_for_app, wait_for_figure
 
 from featviz.config import Config
 from featviz.engine import train
@@ -36,6 +36,7 @@ def test_open_page_upload(app_server, new_page, screenshot, tmp_path):
     assert page.locator(ALERT).count() == 0
     assert page.get_by_role("button", name="Make GIF").is_visible()
     assert_clean(page)
+    assert_console_clean(page)
     screenshot(page, "page-open-run", full_page=False)
 
 

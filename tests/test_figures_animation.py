@@ -311,7 +311,9 @@ def test_preview_has_the_animations_grid_titles_and_height_and_no_data(name, fig
     assert "Training…" in prev.layout.title.text
     assert prev.layout.title.subtitle.text.split(" · ")[0] == fig.layout.title.subtitle.text.split(" · ")[0]
     assert _panels(prev) == _panels(fig)
-    assert all(len(t.x) == 0 for t in prev.data) and len(prev.frames) == 0 and not prev.layout.sliders
+    # No data: each panel's trace is one gap point (null), never NaN (see preview_figure).
+    assert all(list(t.x) == [None] and list(t.y) == [None] for t in prev.data)
+    assert len(prev.frames) == 0 and not prev.layout.sliders
     assert "scene" not in prev.to_plotly_json()["layout"]  # flat: no 3-D set-up in the browser
 
 

@@ -145,8 +145,12 @@ def preview_figure(
     fig, _ = _animation_layout(span_rank(cfg), flat=True)
     g = _geometry(hero_px(width_hint), three_d=span_rank(cfg) >= 3, **_key_heights(cfg, width_hint))
     _set_geometry(fig, g)
-    for row, col in ((1, 1), (1, 3), (2, 3), (3, 1), (3, 2), (3, 3)):  # plotly draws only panels with a trace
-        fig.add_trace(go.Scatter(x=[], y=[], hoverinfo="skip", showlegend=False), row=row, col=col)
+    # plotly draws only panels with a trace. One gap point (null), not an empty trace: Plotly.react
+    # from a 3-D animation to these panels on a chart narrower than about 700 px draws a new panel's
+    # axis lines from an empty trace as SVG paths of NaN (console: 'attribute d: Expected number,
+    # "MNaN,NaN…"'); a null point gives the same empty panel without them.
+    for row, col in ((1, 1), (1, 3), (2, 3), (3, 1), (3, 2), (3, 3)):
+        fig.add_trace(go.Scatter(x=[None], y=[None], hoverinfo="skip", showlegend=False), row=row, col=col)
     fig.update_xaxes(showticklabels=False, ticks="", showgrid=False)
     fig.update_yaxes(showticklabels=False, ticks="", showgrid=False)
     return _finish(
