@@ -16,6 +16,14 @@ st.sidebar.caption(
     "Every lesson has its own link; “Open in the Playground” lets you change it."
 )
 
+# The lesson's title, claim and check sit tighter than Streamlit's spacing: the page's header is
+# taller than the Playground's, and the neuron view's key stays on the first screen at 1400x1000.
+_COMPACT_CSS = """<style>
+.st-key-lesson_head { gap: 0.25rem; }
+.st-key-lesson_head h2 { padding-top: 0; }
+.st-key-lesson_check [data-testid='stAlertContainer'] { padding: 0.375rem 1rem; }
+</style>"""
+
 slugs = [lesson.slug for lesson in LESSONS]
 asked = ui.query_mapping().get("lesson")
 if asked is not None and asked not in BY_SLUG:
@@ -36,12 +44,14 @@ st.session_state["lesson_url"] = slug
 ui.set_query({"lesson": slug})
 lesson = BY_SLUG[slug]
 
-st.header(ui.md(lesson.title), anchor=False)
-st.markdown(f"**What you should see.** {ui.md(lesson.expect)}")
+st.html(_COMPACT_CSS)
+with st.container(key="lesson_head"):
+    st.header(ui.md(lesson.title), anchor=False)
+    st.markdown(f"**What you should see.** {ui.md(lesson.expect)}")
 
 status = st.container()
 check_col, switch_col = st.columns([4, 1], vertical_alignment="center")
-check_box = check_col.empty()
+check_box = check_col.container(key="lesson_check").empty()
 with switch_col:
     present = ui.presentation_switch()
 figure_slot = ui.AnimationView("lesson_animation", present=present)

@@ -90,6 +90,8 @@ const PRESENT_HERO_X = [0, 0.72];
 const PRESENT_SIDE_X = [0.8, 1];
 const PRESENT_TOP_SCALE = 1.25; // the top band (title, frame line, Play/Pause, slider) grows with its text
 const PRESENT_BOTTOM_PX = 100; // the neuron view's tick labels and axis title
+const PRESENT_LIFT_PX = 44; // the frame line, Play/Pause and slider move up into the subtitle's room
+const PRESENT_TICK_DROP_PX = 30; // the slider's tick labels sit this much lower: below its 12 px ticks
 
 function presentLayout(layout, px, data, heroName) {
   const out = JSON.parse(JSON.stringify(layout));
@@ -110,7 +112,8 @@ function presentLayout(layout, px, data, heroName) {
   const top = Math.round((m0.t || 0) * PRESENT_TOP_SCALE);
   out.height = Math.max(600, window.innerHeight - 40); // the chart alone on screen (scrolled to it)
   const plot = Math.max(200, out.height - top - PRESENT_BOTTOM_PX);
-  const rescale = (y) => (typeof y === "number" && y > 1 ? 1 + ((y - 1) * oldPlot * PRESENT_TOP_SCALE) / plot : y);
+  const rescale = (y) =>
+    typeof y === "number" && y > 1 ? 1 + ((y - 1) * oldPlot * PRESENT_TOP_SCALE + PRESENT_LIFT_PX) / plot : y;
   out.width = undefined;
   out.autosize = true;
   out.margin = { ...m0, t: top, b: PRESENT_BOTTOM_PX };
@@ -172,6 +175,9 @@ function presentLayout(layout, px, data, heroName) {
     }
   }
   for (const a of out.annotations || []) if (!titles.includes(a)) a.y = rescale(a.y);
+  // A 3-D neuron view's u₂ axis is labelled at 0 only: at this size its end labels run into u₁'s
+  // and u₃'s where the axes meet (the camera looks from +u₁, +u₂, +u₃).
+  if (out[heroRef]?.yaxis) out[heroRef].yaxis = { ...out[heroRef].yaxis, tickvals: [0], ticktext: ["0"] };
   moveSliderTicks(out, PRESENT_SLIDER_X, PRESENT_SLIDER_LEN, px);
   out.sliders = (out.sliders || []).map((s) => ({
     ...s, y: rescale(s.y), font: { ...(s.font || {}), size: px }, len: PRESENT_SLIDER_LEN, x: PRESENT_SLIDER_X, pad: { ...(s.pad || {}), t: 10 },
@@ -193,7 +199,8 @@ function moveSliderTicks(layout, x0, len, px) {
   const s = layout.sliders?.[0];
   if (!s) return;
   const [ox, olen] = [s.x ?? 0, s.len ?? 1];
-  const extra = 2 * (px + 2 - (s.currentvalue?.font?.size || 14)) + 16; // two lines of bigger text, longer ticks
+  // Two lines of bigger text above the rail, longer ticks, then the labels' taller text.
+  const extra = 2 * (px + 2 - (s.currentvalue?.font?.size || 14)) + 16 + PRESENT_TICK_DROP_PX;
   for (const a of layout.annotations || []) {
     if (a.name !== "slider tick") continue;
     a.x = x0 + (len * (a.x - ox)) / olen;

@@ -48,6 +48,7 @@ _BOTTOM = 72  # step axis titles, then the curves' key (A/B line styles, masses)
 HERO_PX = 420
 _HERO_X = ((0.04, 0.46), (0.58, 1.0))  # inset: a 3-D scene draws its z labels left of its domain
 _COL_X = ((0.0, 0.26), (0.37, 0.63), (0.74, 1.0))
+_NARROW_SCENE_PX = 330  # a neuron view narrower than this is seen from further out
 RUN_DASH = ("solid", "dash")  # A, B: every curve of run A is solid, of run B dashed
 
 
@@ -56,6 +57,12 @@ def hero_px(width_hint: int | None) -> int:
     if width_hint is None:
         return HERO_PX
     return int(min(max(0.4 * width_hint, 340), 560))
+
+
+def _eye(plot_px: float) -> float:
+    """3-D camera distance of the neuron views: a half-width scene keeps its z tick labels whole,
+    a narrow one (a 1280 px screen) also its z axis title, which plotly draws past the ticks."""
+    return 1.9 if (_HERO_X[0][1] - _HERO_X[0][0]) * plot_px >= _NARROW_SCENE_PX else 2.3
 
 
 def _tag(label: str) -> str:
@@ -152,8 +159,8 @@ def compare_figure(
     for tr, (r_, c_, sec) in zip(animated(N - 1, True), places, strict=True):  # opens on the last frame
         fig.add_trace(tr, row=r_, col=c_, secondary_y=sec)
     anim = list(range(first, len(fig.data)))
-    panels.style(fig, eye=1.9)  # a half-width scene keeps its z tick labels whole
     plot_px = (width_hint or WIDTH_PX) - ANIMATION_MARGIN["l"] - ANIMATION_MARGIN["r"]
+    panels.style(fig, eye=_eye(plot_px))
     g = _geometry(
         hero_px(width_hint) if same else None,
         three_d=three_d,
