@@ -39,8 +39,9 @@ INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 INV_PI = 1.0 / math.pi
 NORM_FLOOR = 1e-150  # zero (or underflowed) rows keep direction ~0 without being inflated
 
-# Above this m*(m+k)*d the blas variant steps (bench/bench_step.py: the inline loop wins below it).
-BLAS_ABOVE = 400_000
+# Above this m*(m+k)*d the blas variant steps. Measured on one thread: equal at 50,000 (d=50, m=30),
+# the blas variant 2x faster at 190,000 (d=50, m=60); a sweep of small cells steps them in parallel.
+BLAS_ABOVE = 100_000
 # numba threads of the blas variant's elementwise pass (the bits do not depend on it).
 PAIR_THREADS = 2
 
@@ -248,6 +249,15 @@ def fused_step(U, c, m: int, beta, alpha: float, lr: float, lam: float, buf: Ste
     np.matmul(buf.A, buf.V, out=buf.T1)  # sum_q (pi - t_jq) c_q u_q
     np.matmul(buf.SS, buf.cn, out=buf.sums)  # coef and T2 in one product
     return float(_update(U, c, m, beta, alpha, lr, lam, csum, buf.norms, buf.unit, buf.T1, buf.sums[:m], buf.sums[m:]))
+
+
+def warm_up() -> None:
+    """Compile (or load from numba's disk cache) both variants on a tiny problem, so that the
+    first real run does not wait for it: about 1 s with a warm cache, several without."""
+    rng = np.random.default_rng(0)
+    for blas in (False, True):
+        U, c = rng.standard_normal((3, 2)), rng.standard_normal(3)
+        fused_step(U, c, 2, np.zeros(2), 0.0, 0.01, 0.01, StepBuffers(2, 3, 2, blas=blas))
 
 
 # ---- the engine's state --------------------------------------------------------------------

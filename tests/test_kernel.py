@@ -153,3 +153,8 @@ def test_kernel_state_grads_are_the_exact_gradient(rng):
     want = exact.mse_and_grad(W, a, alpha, beta, tw, ta, with_value=False)[1:]
     for got, exp in zip(st.grads(), want, strict=True):
         np.testing.assert_array_equal(np.asarray(got), np.asarray(exp))
+
+
+def test_warm_up_compiles_both_variants():
+    kernel.warm_up()
+    assert kernel.step_inline.signatures and kernel._pairs_rows.signatures
