@@ -6,7 +6,7 @@ tables. Each number is the median over several repeats of a timed block of steps
 a busy machine shows in the load average printed at the start and the end).
 
   engine      the state engine.train uses (engine.new_state, kernel.KernelState): the numba
-              kernel, inline or blas variant by kernel.uses_blas, on kernel.PAIR_THREADS numba
+              kernel, inline or blas variant by kernel.uses_blas, on kernel.pair_threads numba
               threads and NumPy's BLAS threads
   numpy       featviz.exact.mse_and_grad on numpy arrays (the plain formula) plus the update
   torch       torch_state.PopulationState, the population state of engine versions 1-2, on
@@ -74,7 +74,7 @@ def bench_engine(d: int, m: int) -> tuple[float, int]:
     state = engine.new_state(Config(d=d, m=m), w, a, tw, ta, np.random.default_rng(0))
     with state.running():
         sec = time_per_step(lambda: state.step(LR, LAM))
-        return sec, (min(kernel.PAIR_THREADS, numba.config.NUMBA_NUM_THREADS) if state.buffers.blas else 1)
+        return sec, (kernel.pair_threads(m, m + 3) if state.buffers.blas else 1)
 
 
 def bench_torch(d: int, m: int) -> tuple[float, int]:
@@ -129,7 +129,7 @@ def bench_pieces(d: int, m: int, k: int = 3) -> list[tuple[str, float]]:
     U, c, buf = st.U, st.c, kernel.StepBuffers(m, m + k, d, blas=True)
     kernel.fused_step(U.copy(), c.copy(), m, st.beta.copy(), 0.0, LR, LAM, buf)  # fills the buffers
     csum = kernel._geometry(U, c, buf.norms, buf.unit, buf.cn)
-    threads = min(kernel.PAIR_THREADS, numba.config.NUMBA_NUM_THREADS)
+    threads = kernel.pair_threads(m, m + k)
 
     def elementwise():
         with kernel.parallel_lock:

@@ -43,8 +43,11 @@ NORM_FLOOR = 1e-150  # zero (or underflowed) rows keep direction ~0 without bein
 # Above this m*(m+k)*d the blas variant steps. Measured on one thread: equal at 50,000 (d=50, m=30),
 # the blas variant 2x faster at 190,000 (d=50, m=60); a sweep of small cells steps them in parallel.
 BLAS_ABOVE = 100_000
-# numba threads of the blas variant's elementwise pass (the bits do not depend on it).
+# numba threads of the blas variant's elementwise pass (the bits do not depend on it), from this
+# m*(m+k) on (m = 200): below it waking a second thread can cost more than the pass itself (on a
+# busy machine a parallel region waits a scheduler slice, milliseconds, for its thread).
 PAIR_THREADS = 2
+PARALLEL_FROM = 40_000
 
 # Compiled with error_model="numpy": a float division by zero gives inf instead of raising, so
 # the loops have no exception branch and LLVM vectorises them (5x for the arccos pass).
@@ -234,6 +237,11 @@ class StepBuffers:
             self.V = np.empty((P, d))
 
 
+def pair_threads(m: int, P: int) -> int:
+    """numba threads of the elementwise pass of an (m, P) problem."""
+    return min(PAIR_THREADS, numba.config.NUMBA_NUM_THREADS) if m * P >= PARALLEL_FROM else 1
+
+
 def fused_step(U, c, m: int, beta, alpha: float, lr: float, lam: float, buf: StepBuffers | None = None) -> float:
     """One in-place gradient step on U (P,d) = [W; W*], c (P,) = [a; -a*] and beta (d,) with
     weight decay lam; returns the new alpha. The variant is buf.blas (uses_blas by default)."""
@@ -245,7 +253,7 @@ def fused_step(U, c, m: int, beta, alpha: float, lr: float, lam: float, buf: Ste
     _scaled_rows(U, c, buf.V)
     np.matmul(buf.unit, buf.unit.T, out=buf.G)  # syrk: cosines (P,P), exactly symmetric
     with parallel_lock:
-        numba.set_num_threads(min(PAIR_THREADS, numba.config.NUMBA_NUM_THREADS))
+        numba.set_num_threads(pair_threads(m, P))
         _pairs_rows(buf.G, m, buf.A, buf.SS)
     np.matmul(buf.A, buf.V, out=buf.T1)  # sum_q (pi - t_jq) c_q u_q
     np.matmul(buf.SS, buf.cn, out=buf.sums)  # coef and T2 in one product

@@ -86,7 +86,7 @@ import numpy as np
 from featviz.config import Config
 from featviz.engine import train
 out = {}
-for name, cfg in (("inline", Config(epochs=2, steps=100)), ("blas", Config(d=50, m=120, epochs=1, steps=40))):
+for name, cfg in (("inline", Config(epochs=2, steps=100)), ("blas", Config(d=20, m=200, epochs=1, steps=40))):
     run = train(cfg)
     h = hashlib.sha256()
     for f in ("w", "a", "alpha", "beta", "mse"):
@@ -106,6 +106,8 @@ def _digests(threads: int) -> dict:
 
 
 def test_a_run_is_the_same_on_one_and_two_threads():
+    assert kernel.pair_threads(200, 203) == min(2, kernel.numba.config.NUMBA_NUM_THREADS)  # the parallel pass
+    assert kernel.pair_threads(120, 123) == 1  # too small to wake a second thread
     one, two = _digests(1), _digests(2)
     assert set(one) == {"inline", "blas"}
     assert one == two
