@@ -34,6 +34,7 @@ import numba
 import numpy as np
 
 from featviz import exact
+from featviz.settings import env_number
 from featviz.state import State
 
 INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -43,10 +44,13 @@ NORM_FLOOR = 1e-150  # zero (or underflowed) rows keep direction ~0 without bein
 # Above this m*(m+k)*d the blas variant steps. Measured on one thread: equal at 50,000 (d=50, m=30),
 # the blas variant 2x faster at 190,000 (d=50, m=60); a sweep of small cells steps them in parallel.
 BLAS_ABOVE = 100_000
-# numba threads of the blas variant's elementwise pass (the bits do not depend on it), from this
-# m*(m+k) on (m = 200): below it waking a second thread can cost more than the pass itself (on a
-# busy machine a parallel region waits a scheduler slice, milliseconds, for its thread).
-PAIR_THREADS = 2
+# numba threads of the blas variant's elementwise pass (the bits do not depend on it): 1 unless
+# FEATVIZ_PAIR_THREADS says otherwise. Measured at d=50, m=500 (bench/bench_step.py, 2 cores):
+# with NumPy's BLAS on its default 2 threads, a second numba thread makes a step 8.4 ms instead of
+# 3.2 ms, as the two thread pools spin against each other between the calls; with
+# OPENBLAS_NUM_THREADS=1 and FEATVIZ_PAIR_THREADS=2 a step takes 2.2 ms. From m*(m+k) = 40,000
+# (m = 200) on: below it waking a second thread costs more than the pass itself.
+PAIR_THREADS = int(env_number("FEATVIZ_PAIR_THREADS", 1))
 PARALLEL_FROM = 40_000
 
 # Compiled with error_model="numpy": a float division by zero gives inf instead of raising, so

@@ -97,7 +97,9 @@ print(json.dumps(out))
 
 
 def _digests(threads: int) -> dict:
+    """numba's threads, the elementwise pass's (FEATVIZ_PAIR_THREADS) and OpenBLAS's all = threads."""
     env = os.environ | {"NUMBA_NUM_THREADS": str(threads), "OPENBLAS_NUM_THREADS": str(threads)}
+    env["FEATVIZ_PAIR_THREADS"] = str(threads)
     env["OMP_NUM_THREADS"] = str(threads)
     out = subprocess.run(
         [sys.executable, "-c", _RUN], capture_output=True, text=True, check=True, cwd=ROOT, env=env, timeout=600
@@ -106,8 +108,8 @@ def _digests(threads: int) -> dict:
 
 
 def test_a_run_is_the_same_on_one_and_two_threads():
-    assert kernel.pair_threads(200, 203) == min(2, kernel.numba.config.NUMBA_NUM_THREADS)  # the parallel pass
-    assert kernel.pair_threads(120, 123) == 1  # too small to wake a second thread
+    most = min(kernel.PAIR_THREADS, kernel.numba.config.NUMBA_NUM_THREADS)
+    assert kernel.pair_threads(200, 203) == most and kernel.pair_threads(120, 123) == 1  # too small for two
     one, two = _digests(1), _digests(2)
     assert set(one) == {"inline", "blas"}
     assert one == two
