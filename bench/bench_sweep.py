@@ -10,9 +10,11 @@ Table 1, a λ × lr grid of 64 cells (8 × 8, lam in [0, 0.1], lr in [0.05, 0.4]
   cells / s counts whole runs (snapshots and recording included).
 
 Table 2, one gradient step of one run at each size:
-  engine       engine.new_state(...).step (NumPy below engine.NUMPY_BELOW, else torch)
-  numpy        state._numpy_step, the plain formula in NumPy
-  fused        batch.fused_step (inline or blas variant, as batch.uses_blas picks)
+  engine       engine.new_state(...).step: kernel.KernelState, the variant kernel.uses_blas picks
+  numpy        featviz.exact.mse_and_grad plus the update, the plain formula in NumPy
+  inline, blas kernel.fused_step with each variant forced (where kernel.BLAS_ABOVE should sit)
+
+--quick trains the d=50, m=200 grid for 100 steps instead of 200 (see --help).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from featviz import batch, engine, state
+from featviz import batch, engine, exact, kernel
 from featviz.config import Config
 
 
@@ -54,7 +56,7 @@ def bench_grid(d: int, m: int, steps: int, epochs: int, repeats: int, serial_cel
     rows = [("one by one (engine.train)", "-", statistics.median(one))]
     for threads in (1, 2):
         t = [timed(lambda th=threads: batch.train_batch(cells, threads=th)) / len(cells) for _ in range(repeats)]
-        rows.append((f"batch ({'inline' if not batch.uses_blas(m, 3, d) else 'blas'})", threads, statistics.median(t)))
+        rows.append((f"batch ({'blas' if kernel.uses_blas(m, 3, d) else 'inline'})", threads, statistics.median(t)))
     total = cells[0].total_steps
     return [(name, th, sec, 1.0 / sec, sec / total * 1e6, rows[0][2] / sec) for name, th, sec in rows]
 
@@ -82,32 +84,34 @@ def bench_step(d: int, m: int, k: int = 3) -> list[tuple]:
     tw, ta, _ = engine.make_teachers(cfg, rng)
     w, a = engine.init_student(cfg, rng)
     lr, lam = 0.01, 0.01
-    rows = []
     st = engine.new_state(cfg, w, a, tw, ta, rng)
-    with st.running():
-        kind = "numpy" if isinstance(st, state.NumpyState) else "torch"
-        rows.append((f"engine ({kind})", time_per_step(lambda: st.step(lr, lam))))
-    ns = state.NumpyState(w, a, tw, ta)
-    box = {"alpha": 0.0}
+    rows = [(f"engine ({'blas' if st.buffers.blas else 'inline'})", time_per_step(lambda: st.step(lr, lam)))]
+    p = {"w": w.copy(), "a": a.copy(), "alpha": 0.0, "beta": np.zeros(d)}
 
     def numpy_step():
-        box["alpha"] = state._numpy_step(ns.U, ns.c, ns.m, ns.beta, box["alpha"], lr, lam)
+        _, gW, ga, g_alpha, g_beta = exact.mse_and_grad(p["w"], p["a"], p["alpha"], p["beta"], tw, ta, with_value=False)
+        p["w"] -= lr * (gW + lam * p["w"])
+        p["a"] -= lr * (ga + lam * p["a"])
+        p["alpha"] -= lr * g_alpha
+        p["beta"] -= lr * g_beta
 
-    rows.append(("numpy (state._numpy_step)", time_per_step(numpy_step)))
-    fs = state.NumpyState(w, a, tw, ta)
-    buf = batch.StepBuffers(m, m + k, d)
-    fbox = {"alpha": 0.0}
+    rows.append(("numpy (exact.mse_and_grad)", time_per_step(numpy_step)))
+    for blas in (False, True):
+        fs = kernel.KernelState(w, a, tw, ta)
+        buf = kernel.StepBuffers(m, m + k, d, blas=blas)
+        box = {"alpha": 0.0}
 
-    def fused():
-        fbox["alpha"] = batch.fused_step(fs.U, fs.c, m, fs.beta, fbox["alpha"], lr, lam, buf)
+        def fused(fs=fs, buf=buf, box=box):
+            box["alpha"] = kernel.fused_step(fs.U, fs.c, m, fs.beta, box["alpha"], lr, lam, buf)
 
-    rows.append((f"fused ({'blas' if buf.blas else 'inline'})", time_per_step(fused)))
+        rows.append((f"fused ({'blas' if blas else 'inline'})", time_per_step(fused)))
     return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="the d=50, m=200 grid trains 100 steps, not 200")
     args = parser.parse_args()
     import numba
 
@@ -118,7 +122,8 @@ def main() -> None:
     head = "| grid | cells | steps | method | threads | s per cell | cells / s | µs per cell-step | × one by one |"
     print(head)
     print("|---|---:|---:|---|---:|---:|---:|---:|---:|")
-    for d, m, steps, epochs, serial in ((10, 30, 500, 8, 16), (50, 200, 100, 2, 4)):
+    big_epochs = 1 if args.quick else 2
+    for d, m, steps, epochs, serial in ((10, 30, 500, 8, 16), (50, 200, 100, big_epochs, 4)):
         for name, th, sec, rate, us, speedup in bench_grid(d, m, steps, epochs, args.repeats, serial):
             print(
                 f"| d={d}, m={m}, k=3, λ×lr 8×8 | 64 | {steps * epochs} | {name} | {th} | {sec:.4f} | {rate:.1f} "
@@ -126,7 +131,7 @@ def main() -> None:
             )
     print("\n| d | m | k | method | ms / step | × numpy |")
     print("|---:|---:|---:|---|---:|---:|")
-    for d, m in ((10, 30), (50, 200), (50, 500)):
+    for d, m in ((10, 30), (30, 40), (50, 40), (50, 60), (50, 200), (50, 500)):
         rows = bench_step(d, m)
         base = rows[1][1]
         for name, sec in rows:

@@ -33,7 +33,7 @@ from featviz.params import (  # noqa: F401 - re-exported: the config's vocabular
     rejected,
 )
 
-ENGINE_VERSION = "2"
+ENGINE_VERSION = "3"
 
 
 # The parameters that Config's rules across parameters read (__post_init__): a link whose values

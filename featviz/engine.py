@@ -2,12 +2,10 @@
 
 ``train(cfg)`` is a pure function of the config: explicit seeded generators, no globals,
 no printing. Progress goes through a callback; cancellation through a callable.
-The population objective uses the closed form of ``featviz.exact`` in float64 with
-hand-written in-place updates: in NumPy for small problems (``featviz.state.NumpyState``; such
-runs never import torch, which takes about 2 s), in torch above ``NUMPY_BELOW`` and for sampled
-data (``featviz.torch_state``; torch's per-op overhead dominates at small sizes, so its step is
-written with as few ops as possible).
-"""
+The population objective uses the closed form of ``featviz.exact`` in float64, stepped by the
+compiled kernel of ``featviz.kernel`` (``KernelState``): the same kernel as a sweep's batched
+cells (``featviz.batch``), so a run and its sweep cell are equal bit for bit. Sampled data
+trains in torch (``featviz.torch_state``, imported only then: importing torch takes about 2 s)."""
 
 from __future__ import annotations
 
@@ -20,7 +18,7 @@ import numpy as np
 
 from featviz.config import Config, ConfigError, max_random_sep
 from featviz.run import PER_FRAME, STAGE_1, STAGE_2, STAGE_3, STAGE_GD, STAGE_INIT, Run
-from featviz.state import NumpyState, State
+from featviz.state import State
 
 BLOWUP = 1e6  # a parameter this large means gradient descent diverged
 CHECK_EVERY = 25  # steps between divergence checks (a check costs a few ops)
@@ -134,28 +132,20 @@ def snapshot_steps(first: int, last: int, frames: int) -> np.ndarray:
 # ---- objectives -----------------------------------------------------------------------
 
 
-# Below this m*(m+k) population runs train in NumPy (NumpyState): at such sizes torch's per-op
-# dispatch (about 2.7 us an op here, against about 1 us for NumPy) dominates and NumPy is faster
-# (bench/bench_step.py); above it torch's kernels win (torch_state.PopulationState).
-NUMPY_BELOW = 6000
-
-
 def needs_torch(cfg: Config) -> bool:
-    """False for the small population problems that train in NumPy."""
-    return cfg.data == "samples" or cfg.m * (cfg.m + cfg.k) >= NUMPY_BELOW
+    """True for sampled data, the only runs that train in torch."""
+    return cfg.data == "samples"
 
 
 def new_state(cfg: Config, w, a, teacher_w, teacher_a, rng: np.random.Generator) -> State:
-    """The state train() uses for cfg: NumpyState for small population problems, else a torch state."""
+    """The state train() uses for cfg: kernel.KernelState for the population loss, torch for samples."""
     if cfg.data == "samples":
         from featviz.torch_state import SampleState
 
         return SampleState(w, a, teacher_w, teacher_a, rng.standard_normal((cfg.n, cfg.d)))
-    if not needs_torch(cfg):
-        return NumpyState(w, a, teacher_w, teacher_a)
-    from featviz.torch_state import PopulationState
+    from featviz.kernel import KernelState  # numba: imported (about 0.5 s) when a run first needs it
 
-    return PopulationState(w, a, teacher_w, teacher_a)
+    return KernelState(w, a, teacher_w, teacher_a)
 
 
 # ---- training ------------------------------------------------------------------------

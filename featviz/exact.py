@@ -13,8 +13,10 @@ neuron has no direction at all. The analytic gradient of K in u,
     dK/du = ((pi - t) v + |v| sin t u/|u|) / (2 pi),
 is finite everywhere: the cosine is clipped to [-1, 1] and a zero row gets direction 0.
 
-The functions are written against an array namespace ``xp`` (``torch`` or ``numpy``) so the
-same lines serve the engine (torch) and the NumPy reference used by tests and benchmarks.
+The functions are written against an array namespace ``xp`` (``torch`` or ``numpy``). The
+engine calls them on NumPy arrays (the recorded mse, the paper's stage 1) and steps with the
+compiled kernel of ``featviz.kernel``, which the tests check against ``mse_and_grad`` here: the
+plain formula, also the baseline of ``bench/bench_step.py``.
 """
 
 from __future__ import annotations

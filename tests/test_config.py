@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from params_support import assert_rejected
 
+from featviz import config as config_module
 from featviz.config import (
     GROUPS,
     MAX_K,
@@ -404,8 +405,13 @@ KEYS_BEFORE = [
 
 
 @pytest.mark.parametrize(("changes", "key"), KEYS_BEFORE)
-def test_cache_keys_are_those_of_the_previous_canonical_form(changes, key):
+def test_cache_keys_are_those_of_the_previous_canonical_form(changes, key, monkeypatch):
+    # The keys hold the engine version: these were computed with version 2. A later engine's
+    # runs differ in their last bits, so its keys differ too (a cache of version 2 is not served).
+    monkeypatch.setattr(config_module, "ENGINE_VERSION", "2")
     assert Config().replace(**changes).key() == key
+    monkeypatch.undo()
+    assert config_module.ENGINE_VERSION != "2" and Config().replace(**changes).key() != key
 
 
 def test_canonical_resets_what_does_not_matter_and_keeps_what_does():

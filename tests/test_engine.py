@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from featviz import engine, exact, torch_state
 from featviz.config import Config
 from featviz.engine import LIVE_FRAMES, train
+from featviz.kernel import KernelState
 from featviz.metrics import ALIGNED, DEAD, UNDECIDED
 from featviz.run import STAGE_1, STAGE_2, STAGE_3, STAGE_GD, STAGE_INIT
-from featviz.state import NumpyState
 
 FLOAT_FIELDS = ("teacher_w", "teacher_a", "basis", "lam", "mse", "train_loss", "objective", "w", "a", "alpha", "beta")
 
@@ -182,7 +182,7 @@ def test_divergence_is_reported_not_raised():
     assert len(run.step) >= 1 and run.step[0] == 0
 
 
-@pytest.mark.parametrize("kind", [NumpyState, torch_state.PopulationState], ids=["numpy", "torch"])
+@pytest.mark.parametrize("kind", [KernelState, torch_state.PopulationState], ids=["kernel", "torch"])
 @pytest.mark.parametrize("where", ["W", "a", "alpha", "beta"])
 def test_divergence_check_sees_nan_in_any_parameter(where, kind):
     cfg = Config().replace(m=4, d=3, k=2)
@@ -333,17 +333,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.mark.parametrize(
     ("m", "data", "kind"),
-    [(20, "population", "NumpyState"), (80, "population", "PopulationState"), (20, "samples", "SampleState")],
+    [(20, "population", "KernelState"), (500, "population", "KernelState"), (20, "samples", "SampleState")],
 )
-def test_small_population_problems_use_numpy_and_the_others_torch(rng, m, data, kind):
+def test_population_problems_use_the_kernel_and_samples_torch(rng, m, data, kind):
     cfg = Config(m=m, data=data, n=200)
-    assert (m * (m + cfg.k) < engine.NUMPY_BELOW) == (m == 20)
+    assert engine.needs_torch(cfg) == (data == "samples")
     tw, ta, _ = engine.make_teachers(cfg, rng)
     w, a = engine.init_student(cfg, rng)
     assert type(engine.new_state(cfg, w, a, tw, ta, rng)).__name__ == kind
 
 
-def test_a_small_population_run_never_imports_torch():
+def test_a_population_run_never_imports_torch():
     """A fresh interpreter trains the default config (and the paper's algorithm) without torch."""
     code = (
         "import sys; from featviz.config import Config; from featviz.engine import train; "
@@ -356,8 +356,8 @@ def test_a_small_population_run_never_imports_torch():
 
 @pytest.mark.parametrize(
     "cfg",
-    [Config(epochs=2, steps=200), Config(m=80, d=8, epochs=1, steps=150)],  # NumPy, then torch
-    ids=["numpy", "torch"],
+    [Config(epochs=2, steps=200), Config(m=80, d=80, epochs=1, steps=150)],  # the inline, then the blas kernel
+    ids=["inline", "blas"],
 )
 def test_watch_sees_partial_runs_and_changes_nothing(cfg):
     partials = []
