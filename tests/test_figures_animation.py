@@ -331,3 +331,11 @@ def test_lam_curve_explains_its_stage_1_dip(runs):
     (gd_lam,) = [t for t in F.animation_figure(runs["orthonormal3"]).data if t.name == "λ (right)"]
     assert gd_lam.text is None
     assert "1/η = init/η₁" in how_to_read_markdown()
+
+
+def test_a_narrow_3d_neuron_view_is_seen_from_further_out(runs):
+    """At a 1280 px screen's chart width (820 px) plotly drew the 3-D scene's z axis title "u₃"
+    past the scene's left edge: the camera moves back there, and stays where it was when wide."""
+    run = runs["orthonormal3"]
+    eyes = {w: F.animation_figure(run, width_hint=w).layout.scene.camera.eye.x for w in (820, 940, 1460)}
+    assert eyes[820] > eyes[940] == eyes[1460]

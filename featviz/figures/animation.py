@@ -62,6 +62,16 @@ def hero_px(width_hint: int | None) -> int:
     return int(min(max(0.34 * width_hint, 430), 580))
 
 
+# A neuron view narrower than this (a 1280 px screen) is seen from further out: at the default
+# distance plotly draws a 3-D scene's z axis title past its left edge.
+_NARROW_SCENE_PX = 440
+
+
+def _eye(plot_px: float) -> float:
+    """3-D camera distance of the neuron view in a plotting area plot_px wide."""
+    return 1.6 if (_HERO_X[1] - _HERO_X[0]) * plot_px >= _NARROW_SCENE_PX else 1.9
+
+
 def _plot_px(width_hint: int | None) -> float:
     """Width of the plotting area of a figure width_hint px wide."""
     return (width_hint or WIDTH_PX) - ANIMATION_MARGIN["l"] - ANIMATION_MARGIN["r"]
@@ -205,9 +215,9 @@ def animation_figure(
         fig.add_trace(tr, row=r, col=c, secondary_y=sec)
     animated = list(range(first, len(fig.data)))
 
-    panels.style(fig)  # the default distance keeps the lowest tick labels in the panel
-    fig.update_xaxes(title_text=None, row=2, col=3)  # the curves below name the step axis; the key sits here
     plot_px = _plot_px(width_hint)
+    panels.style(fig, eye=_eye(plot_px))
+    fig.update_xaxes(title_text=None, row=2, col=3)  # the curves below name the step axis; the key sits here
     keys = dict(
         key_px=_legend_px(legend_names(fig), plot_px), curve_key_px=_legend_px(legend_names(fig, CURVE_LEGEND), plot_px)
     )
