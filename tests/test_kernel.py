@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from runs import special_student
 
 from featviz import exact, kernel
 from featviz.kernel import KernelState
@@ -122,16 +123,10 @@ def test_acos_matches_libm_on_the_whole_interval():
     assert kernel.acos_array(np.array([1.0]))[0] == 0.0
 
 
-def _kernel_state(rng, m, d=8, k=3):
-    W = rng.standard_normal((m, d)) * 0.3
-    a = rng.standard_normal(m) * 0.3
-    tw = np.linalg.qr(rng.standard_normal((d, k)))[0].T
-    ta = np.array([1.0, -1.0, 0.5])
-    W[0], a[0] = 0.0, 0.0  # a dead neuron (w and a both zero: a stationary point)
-    W[1] = 0.7 * tw[0]  # aligned with a teacher
-    W[2] = -0.4 * tw[1]  # on the other end of a teacher line
+def _kernel_state(rng, m, d=8):
+    W, a, tw, ta, params = special_student(rng, m, d)
     st = KernelState(W, a, tw, ta)
-    st.set_params(alpha=0.2, beta=np.linspace(-0.1, 0.1, d))
+    st.set_params(**params)
     return st, tw, ta
 
 

@@ -4,23 +4,18 @@ over many steps, in both variants of the kernel."""
 import numpy as np
 import pytest
 import torch
+from runs import special_student
 
 from featviz import torch_state
 from featviz.kernel import KernelState
 
 
-def _states(rng, m, d=8, k=3):
-    W = rng.standard_normal((m, d)) * 0.3
-    a = rng.standard_normal(m) * 0.3
-    tw = np.linalg.qr(rng.standard_normal((d, k)))[0].T
-    ta = np.array([1.0, -1.0, 0.5])
-    W[0], a[0] = 0.0, 0.0  # a dead neuron (w and a both zero: a stationary point)
-    W[1] = 0.7 * tw[0]  # aligned with a teacher
-    W[2] = -0.4 * tw[1]  # on the other end of a teacher line
+def _states(rng, m, d=8):
+    W, a, tw, ta, params = special_student(rng, m, d)
     fast = KernelState(W, a, tw, ta)
     slow = torch_state.PopulationState(W, a, tw, ta)
     for s in (fast, slow):
-        s.set_params(alpha=0.2, beta=np.linspace(-0.1, 0.1, d))
+        s.set_params(**params)
     return fast, slow, tw, ta
 
 
