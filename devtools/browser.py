@@ -317,6 +317,12 @@ FIGURE = ".js-plotly-plot"
 EXCEPTION = '[data-testid="stException"]'
 ALERT = '[data-testid="stAlert"]'
 FIGURE_TIMEOUT_MS = 90_000  # a cold server imports torch and trains before the first figure
+# Every animation chart (featviz.chart) on the page shows a figure built for its width (within
+# the 100 px the chart lets pass without reporting), or one not built for a width.
+CHARTS_AT_THEIR_WIDTH = """() => Array.from(document.querySelectorAll('.featviz-chart')).every(gd => {
+  const built = gd.parentElement?.__featvizChart?.opts?.width;
+  return built == null || Math.abs(built - gd.parentElement.clientWidth) <= 100;
+})"""
 
 # plotly.js draws the slider's current value as the first text.slider-label of its group (older
 # versions used text.slider-currentvalue); the title and subtitle are the texts of .g-gtitle.
@@ -336,6 +342,10 @@ def wait_for_figure(page, count: int = 1, timeout_ms: int = FIGURE_TIMEOUT_MS) -
     wait_for_app's default suffices.
     """
     page.locator(FIGURE).nth(count - 1).wait_for(state="visible", timeout=timeout_ms)
+    wait_for_app(page, timeout_ms=timeout_ms, settle_ms=500)
+    # A chart first drawn for a guessed width reports the width it got; the rerun that follows
+    # draws the figure again for it. Wait for that, or a later redraw resets what a test does next.
+    page.wait_for_function(CHARTS_AT_THEIR_WIDTH, timeout=timeout_ms)
     wait_for_app(page, timeout_ms=timeout_ms, settle_ms=500)
 
 
