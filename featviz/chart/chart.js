@@ -373,7 +373,9 @@ class Chart {
     data = data.concat(this.pathTraces());
     if (hidden) data = data.map((t) => (onHidden(t, hidden) ? { ...t, visible: false } : t));
     await Plotly.react(this.div, { data, layout, frames, config: opts.config || {} });
-    this.div.style.minHeight = "";
+    // The figure's own height holds the chart's place in the page: after a redraw plotly's
+    // container was sometimes measured 0 px tall, and what follows the chart covered it.
+    this.div.style.minHeight = layout.height ? layout.height + "px" : "";
     this.listen();
     if (opts.present) {
       this.listenKeys();
