@@ -356,6 +356,12 @@ def open_link(page, url: str, *, figures: int = 1):
     return page
 
 
+def chart_events(page) -> str:
+    """The charts' last draws, width reports and animation events (chart.js keeps 200), one a line."""
+    events = page.evaluate("() => window.__featvizEvents || []")
+    return "\n".join(" ".join(f"{k}={v}" for k, v in e.items()) for e in events)
+
+
 def figure_texts(page, index: int = 0) -> dict:
     """{"slider": current-value text of the slider, "titles": [title, subtitle]} of a figure."""
     return page.evaluate(_FIGURE_TEXTS_JS, index)
@@ -407,7 +413,7 @@ def assert_clean(page) -> None:
 _LONELIEST_POINT_JS = """async (name) => {
     const gd = document.querySelector('.featviz-chart');
     const frames = gd._transitionData._frames;
-    await Plotly.animate(gd, [frames[frames.length - 1].name],
+    await window.__featvizPlotlyLib.animate(gd, [frames[frames.length - 1].name],
         {mode: 'immediate', frame: {duration: 0, redraw: false}, transition: {duration: 0}});
     const i = gd._fullData.findIndex(t => t.name === name);
     const t = gd._fullData[i], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;

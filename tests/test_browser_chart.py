@@ -91,6 +91,37 @@ def test_config_switch_updates_in_place(demo_server, chart_page, screenshot):
     assert page.featviz_errors == []
 
 
+_FAKE_PLOTLY = """() => { window.Plotly = {version: 'not the chart\\'s', react() { throw new Error('window.Plotly used'); }}; }"""
+_FRAMES_JS = """() => {
+    const gd = document.querySelector('.featviz-chart');
+    return {frames: Object.keys(gd._transitionData?._frameHash || {}).length,
+            version: gd.parentElement.__featvizChart.Plotly.version};
+}"""
+
+
+def test_the_chart_keeps_its_own_plotly(demo_server, chart_page):
+    """Streamlit's st.plotly_chart sets window.Plotly to its own plotly.js (another version); the
+    chart draws and redraws with the plotly.js it loaded, whatever window.Plotly is."""
+    from featviz.chart import _plotly_js_version
+
+    page = chart_page
+    page.add_init_script(_FAKE_PLOTLY)  # there before the chart loads its plotly.js ...
+    page.goto(demo_server + "/?cfg=b")
+    _wait(page, lambda s: s["draws"] >= 1 and s["type"] == "scatter", "config b")
+    wait_for_app(page)
+    assert page.evaluate(_FRAMES_JS) == {"frames": 60, "version": _plotly_js_version()}
+    page.evaluate(_FAKE_PLOTLY)  # ... and set again after it loaded
+    page.locator('[data-testid="stRadio"] label').filter(has_text="a").click()
+    _wait(page, lambda s: s["type"] == "scatter3d", "the switch to config a")
+    page.locator('[data-testid="stRadio"] label').filter(has_text="b").click()
+    _wait(page, lambda s: s["type"] == "scatter", "the switch back to config b")
+    wait_for_app(page)
+    # Every redraw kept the figure's frames (Play needs them) and used the chart's plotly.js.
+    assert page.evaluate(_FRAMES_JS) == {"frames": 60, "version": _plotly_js_version()}
+    assert page.evaluate("() => window.Plotly.version") == "not the chart's"
+    assert page.featviz_errors == []
+
+
 def test_live_stream_draws_many_frames(demo_server, chart_page, screenshot):
     page = chart_page
     page.goto(demo_server + "/?live=1&interval=0.25")
@@ -151,7 +182,7 @@ def test_trails_follow_the_frames(demo_server, chart_page, screenshot):
         const trail = () => gd._fullData.filter(t => t.name === 'trail' && t.mode === 'lines')
             .map(t => Array.from(t.x).filter(v => v !== null && !Number.isNaN(v)).length);
         const at0 = trail();
-        await Plotly.animate(gd, [frames[30].name],
+        await window.__featvizPlotlyLib.animate(gd, [frames[30].name],
             {mode: 'immediate', frame: {duration: 0, redraw: false}, transition: {duration: 0}});
         return {at0, at30: trail(), frame30: frames[30].traces.length};
     }"""

@@ -29,7 +29,8 @@ PROGRESS = '[data-testid="stProgress"]'
 NEURONS = "student neurons"
 # About 40 000 steps of the default size: several seconds of training, a little under the budget.
 # Long enough (200,000 steps) for several live snapshots even on a quiet machine.
-LIVE_LINK = "/?epochs=40&steps=5000&seed={seed}"
+# Long enough (120 x 5000 steps, about 12 s on a quiet machine) for several live snapshots.
+LIVE_LINK = "/?epochs=120&steps=5000&seed={seed}"
 # Long enough (100 x 5000 steps) that Cancel always arrives before the end, even on a quiet machine.
 CANCEL_LINK = "/?epochs=100&steps=5000&seed={seed}"
 PLANAR = Config(k=2, teachers="planar", angles=(0.0, 70.0), a_star=(1.0, -1.0), m=16, epochs=2, steps=300, seed=5)
@@ -138,7 +139,7 @@ def test_live_run_draws_snapshots_then_the_animation(app_server, big_page, scree
     assert len(seen) >= 3, len(seen)
     assert len(sliders) >= 3, sliders
     page.get_by_text("Result (last frame):").wait_for(timeout=60_000)
-    final = _wait(page, lambda s: s["frames"] == Config(epochs=40, steps=5000).frames, "the full animation")
+    final = _wait(page, lambda s: s["frames"] == Config(epochs=120, steps=5000).frames, "the full animation")
     assert final["tag"] == "live mount"
     wait_for_app(page)
     assert page.featviz_errors == []

@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 from browser_support import (
     ALERT,
+    DriverError,
     assert_clean,
+    chart_events,
     figure_texts,
     url_params,
     wait_for_figure,
@@ -51,11 +53,15 @@ def _play(page, frames: int) -> dict:
     """Click Play: it replays the training from the first frame, so the slider moves on from an
     early frame (of `frames`). The figure's texts while it plays."""
     page.locator(".updatemenu-button", has_text="▶ Play").click()
-    playing = wait_until(
-        lambda: (t := figure_texts(page)) and 1 < _frame(t["slider"])[0] < frames and t,
-        timeout=30,
-        what="Play replays the training",
-    )
+    try:
+        playing = wait_until(
+            lambda: (t := figure_texts(page)) and 1 < _frame(t["slider"])[0] < frames and t,
+            timeout=30,
+            what="Play replays the training",
+        )
+    except DriverError as e:
+        console = "\n".join(page.featviz_console[-30:])
+        raise DriverError(f"{e}; the chart's events:\n{chart_events(page)}\nconsole:\n{console}") from None
     frame, _, step = _frame(playing["slider"])
     assert 1 < frame < frames and step > 0, playing
     return playing

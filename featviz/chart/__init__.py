@@ -24,6 +24,7 @@ installed plotly). No request leaves the app's server.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -93,6 +94,14 @@ def _plotly_js_url() -> str:
     base = (config.get_option("server.baseUrlPath") or "").strip("/")
     prefix = f"/{base}" if base else ""
     return f"{prefix}/app/static/{STATIC_SUBDIR}/{dest.name}"
+
+
+@functools.cache
+def _plotly_js_version() -> str:
+    """The version of the plotly.js bundle the app serves (the chart checks it once loaded)."""
+    from plotly.offline import get_plotlyjs_version
+
+    return get_plotlyjs_version()
 
 
 _JSON_CACHE: OrderedDict[int, tuple[Any, str]] = OrderedDict()  # id(figure) -> (figure, its JSON)
@@ -217,6 +226,7 @@ def animation_chart(
         path_traces=list(path_traces),
         report_clicks=on_neuron is not None,
         plotly_url=_plotly_js_url(),
+        plotly_version=_plotly_js_version(),
         config=CHART_CONFIG,
         present=bool(present),
         present_font=PRESENT_FONT_PX,

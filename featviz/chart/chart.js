@@ -10,16 +10,36 @@
 
 const REGISTRY = (window.__featvizCharts ||= new Map()); // key -> Chart (the feed element finds it here)
 const PENDING = (window.__featvizPending ||= new Map()); // key -> payload text pushed before the chart existed
+const EVENTS = (window.__featvizEvents ||= []); // the charts' last draws and animation events, for a failing test to print
 
-function loadPlotly(url) {
-  if (window.Plotly) return Promise.resolve(window.Plotly);
+function note(chart, what, extra = {}) {
+  EVENTS.push({ t: Math.round(performance.now()), key: chart.key, what, ...extra });
+  if (EVENTS.length > 200) EVENTS.splice(0, EVENTS.length - 200);
+}
+
+// The chart's own plotly.js, kept apart from window.Plotly: Streamlit's st.plotly_chart loads its
+// bundled plotly.js (another version) and sets window.Plotly to it, and that version's
+// Plotly.react on a chart drawn by ours dropped the figure's frames (Play then found no frame).
+function loadPlotly(url, version) {
+  const own = window.__featvizPlotlyLib;
+  if (own) return Promise.resolve(own);
   if (!window.__featvizPlotly) {
     // One <script> per page, whatever the number of charts and reruns.
     window.__featvizPlotly = new Promise((resolve, reject) => {
       const s = document.createElement("script");
       s.src = url;
       s.async = true;
-      s.onload = () => resolve(window.Plotly);
+      s.onload = () => {
+        // The script's last statement set window.Plotly to the library it defined.
+        const P = window.Plotly;
+        if (!P || (version && P.version !== version)) {
+          window.__featvizPlotly = null;
+          reject(new Error(`plotly.js ${version} from ${url} did not load (window.Plotly is ${P && P.version})`));
+          return;
+        }
+        window.__featvizPlotlyLib = P;
+        resolve(P);
+      };
       s.onerror = () => {
         window.__featvizPlotly = null;
         reject(new Error("could not load plotly.js from " + url));
@@ -229,6 +249,7 @@ function reportWidth(chart, setStateValue) {
   if (!w || !setStateValue || Math.abs(w - known) <= WIDTH_STEP_PX) return;
   chart.reportedWidth = w;
   chart.root.dataset.featvizWidth = String(w);
+  note(chart, "report width", { width: w, built: chart.opts.width });
   setStateValue("width", w);
 }
 
@@ -331,6 +352,7 @@ class Chart {
       const { patch: _, ...rest } = opts;
       return this.draw({ ...this.opts, ...rest, live: true }, fig);
     }
+    note(this, "patch", { frames: frames.length });
     for (const [up, idx] of restyles) await this.Plotly.restyle(gd, up, idx);
     const steps = gd.layout.sliders?.[0]?.steps;
     if (steps?.length && patch.label) await this.Plotly.relayout(gd, { [`sliders[0].steps[${steps.length - 1}].label`]: patch.label });
@@ -350,7 +372,7 @@ class Chart {
     this.note.style.fontSize = opts.present ? (opts.present_font || 24) + "px" : "0.85rem";
     if (layout.uirevision === undefined) layout.uirevision = opts.key; // zoom and camera survive updates
     if (!this.draws && layout.height) this.div.style.minHeight = layout.height + "px";
-    const Plotly = await loadPlotly(opts.plotly_url);
+    const Plotly = await loadPlotly(opts.plotly_url, opts.plotly_version);
     this.Plotly = Plotly;
     const base = figure.data || [];
     let frames = figure.frames || [];
@@ -372,6 +394,7 @@ class Chart {
     }
     data = data.concat(this.pathTraces());
     if (hidden) data = data.map((t) => (onHidden(t, hidden) ? { ...t, visible: false } : t));
+    note(this, "draw", { width: opts.width, live: !!opts.live, frames: frames.length, active: layout.sliders?.[0]?.active });
     await Plotly.react(this.div, { data, layout, frames, config: opts.config || {} });
     // The figure's own height holds the chart's place in the page: after a redraw plotly's
     // container was sometimes measured 0 px tall, and what follows the chart covered it.
@@ -532,6 +555,9 @@ class Chart {
     if (this.listening) return;
     this.listening = true;
     const gd = this.div;
+    gd.on("plotly_buttonclicked", (ev) => note(this, "button", { label: ev?.button?.label }));
+    gd.on("plotly_animated", () => note(this, "animated"));
+    gd.on("plotly_animationinterrupted", () => note(this, "interrupted"));
     gd.on("plotly_click", (ev) => {
       const p = ev?.points?.[0];
       if (!p || !this.pathIdx.includes(p.curveNumber)) return;
