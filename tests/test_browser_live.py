@@ -15,6 +15,7 @@ from browser_support import (
     nan_messages,
     only_the_local_server,
     open_page,
+    url_params,
     wait_for_app,
     wait_for_state,
     wait_until,
@@ -29,8 +30,9 @@ PROGRESS = '[data-testid="stProgress"]'
 NEURONS = "student neurons"
 # About 40 000 steps of the default size: several seconds of training, a little under the budget.
 # Long enough (200,000 steps) for several live snapshots even on a quiet machine.
-# Long enough (120 x 5000 steps, about 12 s on a quiet machine) for several live snapshots.
-LIVE_LINK = "/?epochs=120&steps=5000&seed={seed}"
+# Long enough (100 x 6000 steps, about 12 s on a quiet machine) for several live snapshots.
+LIVE_LINK = "/?epochs=100&steps=6000&seed={seed}"
+LIVE_CONFIG = Config(epochs=100, steps=6000)
 # Long enough (100 x 5000 steps) that Cancel always arrives before the end, even on a quiet machine.
 CANCEL_LINK = "/?epochs=100&steps=5000&seed={seed}"
 PLANAR = Config(k=2, teachers="planar", angles=(0.0, 70.0), a_star=(1.0, -1.0), m=16, epochs=2, steps=300, seed=5)
@@ -112,6 +114,7 @@ def test_config_change_keeps_the_chart(app_server, big_page, screenshot):
 
 def test_live_run_draws_snapshots_then_the_animation(app_server, big_page, screenshot):
     page = _start_training(big_page, app_server + LIVE_LINK.format(seed=901))
+    assert (url_params(page.url)["epochs"], url_params(page.url)["steps"]) == ("100", "6000")  # not a default
     _wait(page, lambda s: s["draws"] >= 1, "the chart while training")
     _tag(page, "live mount")
     seen, sliders, shot = set(), set(), False
@@ -139,7 +142,7 @@ def test_live_run_draws_snapshots_then_the_animation(app_server, big_page, scree
     assert len(seen) >= 3, len(seen)
     assert len(sliders) >= 3, sliders
     page.get_by_text("Result (last frame):").wait_for(timeout=60_000)
-    final = _wait(page, lambda s: s["frames"] == Config(epochs=120, steps=5000).frames, "the full animation")
+    final = _wait(page, lambda s: s["frames"] == LIVE_CONFIG.frames, "the full animation")
     assert final["tag"] == "live mount"
     wait_for_app(page)
     assert page.featviz_errors == []
