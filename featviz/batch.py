@@ -137,7 +137,7 @@ def train_batch(
     lam_table = np.array([[engine.lam_at(cfg, s) for s in range(1, total + 1)] for cfg in configs])
     use_blas = kernel.uses_blas(bt.m, bt.k, bt.d)
     bufs = kernel.StepBuffers(bt.m, bt.m + bt.k, bt.d) if use_blas else None
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), kernel.one_blas_thread():
         for b, rec in enumerate(recs):
             rec.snap(0, STAGE_INIT, configs[b].lam)
         done = 0

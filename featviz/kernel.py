@@ -19,9 +19,12 @@ and angles, each reading and writing memory. Two variants, chosen by size only (
           (1.06 ms against 0.69 ms at d=50, m=500 on one thread) than the arccos it saves
 
 Neither variant sums across threads: every entry of a coefficient matrix is written by one
-thread, and the sums are BLAS products, which OpenBLAS splits between its threads by rows and
-columns, never along a sum. So a run is the same with 1 or 2 threads (``tests/test_kernel.py``
-runs it with each, numba and BLAS alike).
+numba thread, and the BLAS products run on one OpenBLAS thread while a run steps
+(``one_blas_thread``): OpenBLAS's threaded products on an AVX-512 machine gave other bits than
+its single-threaded ones, and one BLAS thread beside the numba threads is also the faster step.
+So a run is the same whatever the process's thread settings (``tests/test_kernel.py`` runs it
+with 1 and 2 threads, numba and BLAS alike). Across machines the last bits can differ (NumPy's
+and OpenBLAS's SIMD code is chosen by the CPU); ``tests/test_reference_runs.py`` bounds that.
 """
 
 from __future__ import annotations
@@ -44,13 +47,13 @@ NORM_FLOOR = 1e-150  # zero (or underflowed) rows keep direction ~0 without bein
 # Above this m*(m+k)*d the blas variant steps. Measured on one thread: equal at 50,000 (d=50, m=30),
 # the blas variant 2x faster at 190,000 (d=50, m=60); a sweep of small cells steps them in parallel.
 BLAS_ABOVE = 100_000
-# numba threads of the blas variant's elementwise pass (the bits do not depend on it): 1 unless
+# numba threads of the blas variant's elementwise pass (the bits do not depend on it): 2 unless
 # FEATVIZ_PAIR_THREADS says otherwise. Measured at d=50, m=500 (bench/bench_step.py, 2 cores):
-# with NumPy's BLAS on its default 2 threads, a second numba thread makes a step 8.4 ms instead of
-# 3.2 ms, as the two thread pools spin against each other between the calls; with
-# OPENBLAS_NUM_THREADS=1 and FEATVIZ_PAIR_THREADS=2 a step takes 2.2 ms. From m*(m+k) = 40,000
-# (m = 200) on: below it waking a second thread costs more than the pass itself.
-PAIR_THREADS = int(env_number("FEATVIZ_PAIR_THREADS", 1))
+# with NumPy's BLAS on its default 2 threads, a second numba thread made a step 8.4 ms instead of
+# 3.2 ms, as the two thread pools spun against each other between the calls; with OpenBLAS on one
+# thread (as runs now step, one_blas_thread) and two numba threads a step takes 2.2 ms. From
+# m*(m+k) = 40,000 (m = 200) on: below it waking a second thread costs more than the pass itself.
+PAIR_THREADS = int(env_number("FEATVIZ_PAIR_THREADS", 2))
 PARALLEL_FROM = 40_000
 
 # Compiled with error_model="numpy": a float division by zero gives inf instead of raising, so
@@ -219,6 +222,32 @@ def _scaled_rows(U, c, V):
             V[p, i] = c[p] * U[p, i]
 
 
+_blas_lock = threading.Lock()
+_blas_users = 0
+_blas_limits = None
+
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """OpenBLAS (NumPy's BLAS) on one thread inside, restored when the last of the runs stepping
+    at once (in threads of one process) leaves."""
+    global _blas_users, _blas_limits
+    from threadpoolctl import threadpool_limits
+
+    with _blas_lock:
+        if _blas_users == 0:
+            _blas_limits = threadpool_limits(limits=1, user_api="blas")
+        _blas_users += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_users -= 1
+            if _blas_users == 0:
+                _blas_limits.restore_original_limits()
+                _blas_limits = None
+
+
 # numba's workqueue threading layer (used when neither TBB nor OpenMP is installed) runs one
 # parallel region at a time: every parallel call in featviz takes this lock.
 parallel_lock = threading.Lock()
@@ -322,6 +351,6 @@ class KernelState(State):
             float(np.abs(self.beta).max()),
         )
 
-    def running(self) -> contextlib.nullcontext:
-        """The context training runs in (nothing to set)."""
-        return contextlib.nullcontext()
+    def running(self):
+        """The context training runs in: OpenBLAS on one thread (one_blas_thread)."""
+        return one_blas_thread()
