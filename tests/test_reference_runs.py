@@ -6,6 +6,8 @@ status, the step and stage of every frame, the λ schedule and a* (SHA-256 of th
 and bytes). Floats are compared with a relative tolerance of FLOAT_RTOL at a few frames: their
 last bits depend on the CPU, since NumPy's reductions, LAPACK/OpenBLAS and torch pick their SIMD
 code by it (recorded on an AVX2 machine, checked on an AVX-512 one: up to 7e-14 apart).
+On a CPU whose SIMD code was recorded (tests/data/reference_bits.json, keyed by cpu_key()) every
+array must also match bit for bit; record a new CPU with `PYTHONPATH=. python tests/test_reference_runs.py`.
 On one machine a run is the same bit for bit, whatever the threads (tests/test_kernel.py,
 test_engine.py, test_batch.py). A deliberate change of the engine updates ENGINE_VERSION and
 these references together.
@@ -13,6 +15,7 @@ these references together.
 
 import hashlib
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +60,39 @@ FIELDS = (  # a Run's recorded arrays
 
 EXACT_FIELDS = ("teacher_a", "step", "stage", "lam")  # the same bytes on every CPU
 FLOAT_RTOL = 1e-11  # |got - recorded| <= FLOAT_RTOL * max(|recorded|, 1)
+
+
+BITS = Path(__file__).parent / "data" / "reference_bits.json"  # cpu_key() -> config -> field -> SHA-256
+
+
+def cpu_key() -> str:
+    """What picks the SIMD code of NumPy, OpenBLAS, torch and numba here, e.g.
+    "numpy 2.4.6 AVX512_ICL|openblas SkylakeX|torch AVX512|llvm znver4"."""
+    import llvmlite.binding as llvm
+    import threadpoolctl
+    import torch
+    from numpy._core._multiarray_umath import __cpu_features__ as features
+
+    simd = [
+        f for f in ("AVX512_SPR", "AVX512_ICL", "AVX512_SKX", "AVX512F", "AVX2", "FMA3", "SSE42") if features.get(f)
+    ]
+    blas = sorted(
+        f"{i['internal_api']} {i.get('architecture')}"
+        for i in threadpoolctl.threadpool_info()
+        if i["user_api"] == "blas"
+    )
+    return "|".join(
+        [
+            f"numpy {np.__version__} {simd[0] if simd else 'baseline'}",
+            *blas,
+            f"torch {torch.backends.cpu.get_cpu_capability()}",
+            f"llvm {llvm.get_host_cpu_name()}",
+        ]
+    )
+
+
+def run_digests(run) -> dict:
+    return {f: digest(getattr(run, f)) for f in FIELDS}
 
 
 def digest(arr: np.ndarray) -> str:
@@ -486,6 +522,15 @@ def test_run_matches_the_reference(trained):
         }
         far = {k: (v, values[k]) for k, v in got.items() if abs(v - values[k]) > FLOAT_RTOL * max(abs(values[k]), 1.0)}
         assert not far, f"frame {i}: (got, recorded) {far}"
+    bits = json.loads(BITS.read_text()).get(cpu_key())
+    if bits is not None:  # a CPU recorded before: every array bit for bit
+        assert run_digests(run) == bits[name]
+
+
+def test_bits_are_recorded_for_every_config():
+    recorded = json.loads(BITS.read_text())
+    assert recorded and all(set(configs) == set(CONFIGS) for configs in recorded.values())
+    assert all(set(fields) == set(FIELDS) for configs in recorded.values() for fields in configs.values())
 
 
 # The .npz of the "paper" run (train_seconds set to 0.25): its members in order, the digests of
@@ -545,3 +590,10 @@ def test_runs_agree_with_engine_version_2(name):
             assert new.shape == want.shape, field
             err = np.max(np.abs(new - want)) / max(np.max(np.abs(want)), 1e-300)
             assert err <= ENGINE2_RTOL, (field, err)
+
+
+if __name__ == "__main__":  # PYTHONPATH=. python tests/test_reference_runs.py: record this CPU's bits
+    recorded = json.loads(BITS.read_text()) if BITS.exists() else {}
+    recorded[cpu_key()] = {name: run_digests(engine.train(cfg)) for name, cfg in CONFIGS.items()}
+    BITS.write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n")
+    print(f"{BITS}: recorded {cpu_key()}")
