@@ -91,7 +91,9 @@ def test_config_switch_updates_in_place(demo_server, chart_page, screenshot):
     assert page.featviz_errors == []
 
 
-_FAKE_PLOTLY = """() => { window.Plotly = {version: 'not the chart\\'s', react() { throw new Error('window.Plotly used'); }}; }"""
+_FAKE_PLOTLY = """() => {
+    window.Plotly = {version: 'not the chart\\'s', react() { throw new Error('window.Plotly used'); }};
+}"""
 _FRAMES_JS = """() => {
     const gd = document.querySelector('.featviz-chart');
     return {frames: Object.keys(gd._transitionData?._frameHash || {}).length,

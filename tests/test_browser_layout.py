@@ -82,10 +82,11 @@ def test_figure_text_neither_overlaps_nor_is_clipped(browser, figures_html, name
     assert not small, small  # readable from the back of a room
 
 
-def _assert_texts_clear(boxes: dict) -> None:
-    """The figure's texts (boxes: what _TEXT_BOXES found) lie inside the figure and clear of each other."""
+def _assert_texts_clear(boxes: dict, at_least: int = 31) -> None:
+    """The figure's texts (boxes: what _TEXT_BOXES found; at least `at_least`, so the query found
+    the figure's titles, ticks, keys and slider) lie inside the figure and clear of each other."""
     fig, texts = boxes["fig"], boxes["texts"]
-    assert len(texts) > 30  # titles, ticks, legend, slider: the query found the figure's text
+    assert len(texts) >= at_least, texts
     clipped = [
         t["text"]
         for t in texts
@@ -164,3 +165,45 @@ def test_page_animation_text_neither_overlaps_nor_is_clipped(app_server, browser
     if name in KEY_ON_FIRST_SCREEN.get(screen, ()):
         assert key is not None
         assert 0 <= key["y0"] and key["y1"] <= height, (key, height)  # the key too
+
+
+# ---- the presentation view (a lecturer's projector: 1280x800 and 1920x1080) -------------------
+
+PRESENT_SCREENS = {"1280x800": (1280, 800), "1920x1080": (1920, 1080)}
+# Drawn in the presentation view: its slider and a shown frame (the keys are hidden there).
+_PRESENT_DRAWN = """() => {
+  const gd = document.querySelector('.featviz-chart.featviz-present');
+  return !!gd && gd.dataset.featvizFrame !== undefined && !!gd.querySelector('.slider-container');
+}"""
+_BUTTON_BOXES = """() => Array.from(document.querySelectorAll('.featviz-chart .updatemenu-button')).map(b => {
+  const r = b.getBoundingClientRect();
+  return {text: b.textContent, x0: r.left, x1: r.right, y0: r.top, y1: r.bottom};
+})"""
+
+
+@pytest.mark.parametrize("screen", sorted(PRESENT_SCREENS))
+@pytest.mark.parametrize("name", ["playground", "lesson-recovery"])
+def test_presentation_view_text_neither_overlaps_nor_is_clipped(app_server, browser, name, screen):
+    """The presentation view's texts are clear of each other and of the figure's edge, and Play
+    and Pause cover none of them (the frame line starts right of Pause)."""
+    width, height = PRESENT_SCREENS[screen]
+    page = open_page(browser, viewport={"width": width, "height": height})
+    try:
+        page.goto(app_server + PAGES[name] + ("&" if "?" in PAGES[name] else "?") + "view=present")
+        page.wait_for_function(_PRESENT_DRAWN, timeout=FIGURE_TIMEOUT_MS)
+        wait_for_app(page, timeout_ms=FIGURE_TIMEOUT_MS, settle_ms=500)
+        page.wait_for_function(_PRESENT_DRAWN, timeout=30_000)
+        boxes = page.evaluate(_CHART_TEXTS)
+        buttons = page.evaluate(_BUTTON_BOXES)
+        save_screenshot(page, f"present-{name}-{screen}", full_page=False)
+    finally:
+        page.context.close()
+    _assert_texts_clear(boxes, at_least=20)  # no keys, no curves: the side panels and the slider
+    assert [b["text"] for b in buttons] == ["▶ Play", "❚❚ Pause"], buttons
+    covered = [
+        (b["text"], t["text"])
+        for b in buttons
+        for t in boxes["texts"]
+        if t["cls"] != "updatemenu-item-text" and _overlap(b, t)
+    ]
+    assert not covered, covered

@@ -113,7 +113,7 @@ const PRESENT_BOTTOM_PX = 100; // the neuron view's tick labels and axis title
 const PRESENT_LIFT_PX = 44; // the frame line, Play/Pause and slider move up into the subtitle's room
 const PRESENT_TICK_DROP_PX = 30; // the slider's tick labels sit this much lower: below its 12 px ticks
 
-function presentLayout(layout, px, data, heroName) {
+function presentLayout(layout, px, data, heroName, widthPx) {
   const out = JSON.parse(JSON.stringify(layout));
   out.font = { ...(out.font || {}), size: Math.max(out.font?.size || 0, px) };
   for (const a of out.annotations || []) a.font = { ...(a.font || {}), size: Math.max(a.font?.size || 0, px) };
@@ -153,6 +153,28 @@ function presentLayout(layout, px, data, heroName) {
   const hidden = new Set();
   const heroY = heroRef.startsWith("scene") ? out[heroRef]?.domain?.y : out[key(hero.yaxis || "y", "y")]?.domain;
   const h0 = heroY?.[0] ?? 0; // the neuron view's bottom: panels above it are beside it, below it the curves
+  // The side panels' places in the strip: stretched to the neuron view's height, each one's bottom
+  // raised where needed so that its tick labels and axis title clear the title of the panel below.
+  const boxOf = (k) => {
+    const isScene = k.startsWith("scene");
+    const xa = out[k];
+    const ya = isScene ? null : out[(xa.anchor || "y").replace(/^y/, "yaxis")];
+    return { xd: (isScene ? xa.domain?.x : xa.domain) || [0, 1], yd: (isScene ? xa.domain?.y : ya?.domain) || [0, 1] };
+  };
+  const panelKeys = Object.keys(out).filter((k) => /^xaxis\d*$/.test(k) || /^scene\d*$/.test(k));
+  const refOf = (k) => (k.startsWith("scene") ? k : "x" + k.slice(5));
+  const sideY = new Map();
+  for (const k of panelKeys) {
+    const { yd } = boxOf(k);
+    if (refOf(k) !== heroRef && yd[1] > h0 + 1e-6) sideY.set(k, yd.map((v) => Math.max(0, (v - h0) / (1 - h0))));
+  }
+  const sideGap = (PRESENT_SIDE_GAP_EM * px + PRESENT_SIDE_GAP_PX) / plot;
+  for (const [k, y] of sideY) {
+    const below = [...sideY.values()].filter((o) => o !== y && o[1] <= y[0] + 1e-6).map((o) => o[1]);
+    if (!below.length) continue;
+    const need = Math.max(...below) + sideGap;
+    if (y[0] < need) sideY.set(k, [Math.min(need, y[1] - 0.08), y[1]]);
+  }
   for (const k of Object.keys(out).filter((k) => /^xaxis\d*$/.test(k) || /^scene\d*$/.test(k))) {
     const isScene = k.startsWith("scene");
     const ref = isScene ? k : "x" + k.slice(5);
@@ -173,7 +195,7 @@ function presentLayout(layout, px, data, heroName) {
       set(PRESENT_HERO_X, [0, 1]);
     } else if (yd[1] > h0 + 1e-6) {
       // A side panel beside the neuron view: the same place in the strip, stretched to its height.
-      const y = yd.map((v) => Math.max(0, (v - h0) / (1 - h0)));
+      const y = sideY.get(k);
       moveTitle(xd, yd, PRESENT_SIDE_X, y);
       set(PRESENT_SIDE_X, y);
     } else {
@@ -198,9 +220,21 @@ function presentLayout(layout, px, data, heroName) {
   // A 3-D neuron view's u₂ axis is labelled at 0 only: at this size its end labels run into u₁'s
   // and u₃'s where the axes meet (the camera looks from +u₁, +u₂, +u₃).
   if (out[heroRef]?.yaxis) out[heroRef].yaxis = { ...out[heroRef].yaxis, tickvals: [0], ticktext: ["0"] };
-  moveSliderTicks(out, PRESENT_SLIDER_X, PRESENT_SLIDER_LEN, px);
+  // A short window (800 px) leaves the 3-D view less height than width: seen from further out, its
+  // bottom tick labels stay whole.
+  const eye = out[heroRef]?.camera?.eye;
+  if (heroRef.startsWith("scene") && eye && plot < PRESENT_SHORT_PLOT_PX) {
+    const f = PRESENT_SHORT_EYE_SCALE;
+    out[heroRef].camera = { ...out[heroRef].camera, eye: { x: eye.x * f, y: eye.y * f, z: eye.z * f } };
+  }
+  // The slider starts right of Play and Pause, whose text grows with px (a 1280 px window has less room).
+  const plotW = Math.max(300, (widthPx || window.innerWidth) - (m0.l || 0) - (m0.r || 0));
+  const buttonsPx = PRESENT_BUTTON_CHARS * 0.62 * Math.round(px * 1.25) + PRESENT_BUTTON_PAD_PX;
+  const sliderX = Math.min(0.5, Math.max(PRESENT_SLIDER_X, buttonsPx / plotW));
+  const sliderLen = 1 - sliderX;
+  moveSliderTicks(out, sliderX, sliderLen, px);
   out.sliders = (out.sliders || []).map((s) => ({
-    ...s, y: rescale(s.y), font: { ...(s.font || {}), size: px }, len: PRESENT_SLIDER_LEN, x: PRESENT_SLIDER_X, pad: { ...(s.pad || {}), t: 10 },
+    ...s, y: rescale(s.y), font: { ...(s.font || {}), size: px }, len: sliderLen, x: sliderX, pad: { ...(s.pad || {}), t: 10 },
     ticklen: 12, minorticklen: 6, tickwidth: 2,
     currentvalue: { ...(s.currentvalue || {}), font: { ...(s.currentvalue?.font || {}), size: px + 2 } },
   }));
@@ -210,8 +244,13 @@ function presentLayout(layout, px, data, heroName) {
   return { layout: out, hidden };
 }
 
-const PRESENT_SLIDER_X = 0.24;
-const PRESENT_SLIDER_LEN = 0.76;
+const PRESENT_SLIDER_X = 0.24; // at least: paper x where the slider (and the frame line above it) starts
+const PRESENT_BUTTON_CHARS = 14; // "▶ Play" and "❚❚ Pause"
+const PRESENT_BUTTON_PAD_PX = 110; // the buttons' padding and borders, and a gap before the frame line
+const PRESENT_SIDE_GAP_EM = 4.8; // a side panel's tick labels, axis title and the next panel's title, in px of text
+const PRESENT_SIDE_GAP_PX = 24;
+const PRESENT_SHORT_PLOT_PX = 640;
+const PRESENT_SHORT_EYE_SCALE = 1.15;
 
 // The slider's tick labels (annotations named "slider tick") follow the slider to x0, len, and
 // sit below its larger current-value text and ticks.
@@ -367,7 +406,10 @@ class Chart {
     let layout = { ...(figure.layout || {}) };
     if (opts.height) layout.height = opts.height;
     let hidden = null;
-    if (opts.present) ({ layout, hidden } = presentLayout(layout, opts.present_font || 24, figure.data || [], opts.path_traces[0]));
+    if (opts.present) {
+      const present = presentLayout(layout, opts.present_font || 24, figure.data || [], opts.path_traces[0], this.root.clientWidth);
+      ({ layout, hidden } = present);
+    }
     this.div.classList.toggle("featviz-present", !!opts.present);
     this.note.style.fontSize = opts.present ? (opts.present_font || 24) + "px" : "0.85rem";
     if (layout.uirevision === undefined) layout.uirevision = opts.key; // zoom and camera survive updates
@@ -402,7 +444,9 @@ class Chart {
     this.listen();
     if (opts.present) {
       this.listenKeys();
-      if (!this.presented) this.root.scrollIntoView({ block: "start" }); // the chart alone on screen
+      // The chart alone on screen, after every draw: the page above it is still growing while the
+      // first ones land (a 1280x800 window showed the page's header and half the chart).
+      requestAnimationFrame(() => this.root.scrollIntoView({ block: "start" }));
     }
     this.presented = !!opts.present;
     this.current = layout.sliders?.[0]?.active || 0;

@@ -22,10 +22,17 @@ def load_widgets(cfg: Config, prefix: str = "w_") -> None:
 
 
 def _fill_widgets(cfg: Config, prefix: str) -> None:
-    """Widgets without a state get cfg's value."""
+    """Widgets without a state get cfg's value; the others keep theirs, set again so that the
+    browser is sent it. (Under load the browser dropped the state of widgets a cut-short run had
+    not drawn while the server kept it: the sidebar then showed every number at its minimum and
+    a* empty, beside the right figure, and Train would have trained that.)"""
     mapping = cfg.to_mapping()
     for name, p in PARAMS.items():
-        st.session_state.setdefault(_wkey(name, prefix), mapping[name] if p.kind == "floats" else getattr(cfg, name))
+        key = _wkey(name, prefix)
+        value = st.session_state.get(key)
+        if value is None:
+            value = mapping[name] if p.kind == "floats" else getattr(cfg, name)
+        st.session_state[key] = value
 
 
 def _on_k_change(prefix: str) -> None:
