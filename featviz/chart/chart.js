@@ -175,13 +175,12 @@ function presentLayout(layout, px, data, heroName, widthPx) {
     const need = Math.max(...below) + sideGap;
     if (y[0] < need) sideY.set(k, [Math.min(need, y[1] - 0.08), y[1]]);
   }
-  for (const k of Object.keys(out).filter((k) => /^xaxis\d*$/.test(k) || /^scene\d*$/.test(k))) {
+  for (const k of panelKeys) {
     const isScene = k.startsWith("scene");
-    const ref = isScene ? k : "x" + k.slice(5);
+    const ref = refOf(k);
     const xa = out[k];
     const ya = isScene ? null : out[(xa.anchor || "y").replace(/^y/, "yaxis")];
-    const xd = (isScene ? xa.domain?.x : xa.domain) || [0, 1];
-    const yd = (isScene ? xa.domain?.y : ya?.domain) || [0, 1];
+    const { xd, yd } = boxOf(k);
     const set = (x, y) => {
       if (isScene) out[k].domain = { x, y };
       else {
@@ -407,8 +406,8 @@ class Chart {
     if (opts.height) layout.height = opts.height;
     let hidden = null;
     if (opts.present) {
-      const present = presentLayout(layout, opts.present_font || 24, figure.data || [], opts.path_traces[0], this.root.clientWidth);
-      ({ layout, hidden } = present);
+      const font = opts.present_font || 24;
+      ({ layout, hidden } = presentLayout(layout, font, figure.data || [], opts.path_traces[0], this.root.clientWidth));
     }
     this.div.classList.toggle("featviz-present", !!opts.present);
     this.note.style.fontSize = opts.present ? (opts.present_font || 24) + "px" : "0.85rem";
@@ -448,7 +447,6 @@ class Chart {
       // first ones land (a 1280x800 window showed the page's header and half the chart).
       requestAnimationFrame(() => this.root.scrollIntoView({ block: "start" }));
     }
-    this.presented = !!opts.present;
     this.current = layout.sliders?.[0]?.active || 0;
     this.div.dataset.featvizFrame = String(this.current);
     this.draws += 1;
