@@ -82,6 +82,47 @@ def test_figure_text_neither_overlaps_nor_is_clipped(browser, figures_html, name
     assert not small, small  # readable from the back of a room
 
 
+# Each key's top as plotly placed it (its group's translate), and the bottom margin in force.
+_KEY_TOPS = """() => {
+  const gd = document.querySelector('.js-plotly-plot');
+  const top = (n) => +gd.querySelector('.' + n).getAttribute('transform').match(/,\\s*([-\\d.e]+)/)[1];
+  return {legend: top('legend'), legend2: top('legend2'), b: gd._fullLayout._size.b};
+}"""
+
+
+def test_keys_stay_where_the_geometry_puts_them_at_any_width(browser, tmp_path):
+    """A figure built for 940 px, first drawn while its page is narrower (a page still laying
+    out), then at 940 px: both keys sit at the px the figure's geometry gives them, every time.
+
+    plotly.js used to push the bottom margin for a key that wrapped at the narrow width, and after
+    the margin went back, a redraw of the app's chart left both keys 12 and 22 px too high (the
+    neuron key then covered the fate panel's tick labels)."""
+    fig = F.animation_figure(train(Config(steps=200, epochs=4)), width_hint=940)
+    lay = fig.layout
+    t, b, H = lay.margin.t, lay.margin.b, lay.height
+
+    def top(y: float) -> float:
+        return t + (H - t - b) * (1 - y)
+
+    want = {"legend": top(lay.legend.y), "legend2": top(lay.legend2.y), "b": b}
+    path = tmp_path / "figure.html"
+    path.write_text(F.figure_html(fig))
+    page = open_page(browser, viewport={"width": 700, "height": 1000})
+    try:
+        page.goto(path.as_uri())
+        page.wait_for_selector(".legend2", timeout=60_000)
+        narrow = page.evaluate(_KEY_TOPS)
+        page.set_viewport_size({"width": 960, "height": 1000})
+        page.wait_for_function(
+            "() => document.querySelector('.js-plotly-plot')._fullLayout.width >= 940", timeout=30_000
+        )
+        wide = page.evaluate(_KEY_TOPS)
+    finally:
+        page.context.close()
+    for got in (narrow, wide):
+        assert got == pytest.approx(want, abs=0.5), (got, want)
+
+
 def _assert_texts_clear(boxes: dict, at_least: int = 31) -> None:
     """The figure's texts (boxes: what _TEXT_BOXES found; at least `at_least`, so the query found
     the figure's titles, ticks, keys and slider) lie inside the figure and clear of each other."""

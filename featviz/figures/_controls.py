@@ -17,7 +17,11 @@ ANIMATION_TOP = 220
 SLIDER_TOP = 90  # the frame line, then the slider's rail
 BUTTONS_TOP = 132
 ANIMATION_LEGEND_PX = 55  # the legend's top, below the plots
-ANIMATION_MARGIN = dict(l=70, r=50)
+# autoexpand off: the geometry above already makes room for everything, and a margin that a
+# legend or the slider pushed while the chart was briefly narrower (a page still laying out)
+# left both keys drawn 12 and 22 px too high after plotly.js put the margin back: the neuron
+# view's key then covered the fate panel's tick labels.
+ANIMATION_MARGIN = dict(l=70, r=50, autoexpand=False)
 
 # The slider's current-value line describes the frame shown. A frame's layout (a title) is not
 # redrawn while a 2-D animation plays, so the per-frame text lives in the slider labels instead.

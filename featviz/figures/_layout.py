@@ -182,7 +182,7 @@ def figure_html(fig: go.Figure) -> str:
 # "legend" keys the neuron views (teacher lines, fates, thresholds) and sits right under them, so
 # it is on the first screen with the neuron view; CURVE_LEGEND keys the training curves, under them.
 CURVE_LEGEND = "legend2"
-_LEGEND_ROW_PX = 21  # one row of a horizontal legend (13 px text, 9 px markers)
+_LEGEND_ROW_PX = 22  # one row of a horizontal legend (13 px text, 9 px markers); measured 30 px for one row, 52 for two
 _LEGEND_ITEM_PX = 46  # an entry's symbol and padding, besides its text
 _LEGEND_CHAR_PX = 7.4  # a generous average glyph width of the legend's text
 
@@ -208,7 +208,7 @@ def _legend_px(names: list[str], plot_px: float) -> int:
         if rows == 0 or x + w > plot_px:
             rows, x = rows + 1, 0.0
         x += w
-    return _LEGEND_ROW_PX * rows + 6
+    return _LEGEND_ROW_PX * rows + 8
 
 
 def _to_curve_legend(traces) -> None:

@@ -59,7 +59,7 @@ def hero_px(width_hint: int | None) -> int:
     """Height of the neuron view for a figure about width_hint px wide (None: HERO_PX)."""
     if width_hint is None:
         return HERO_PX
-    return int(min(max(0.34 * width_hint, 430), 580))
+    return int(min(max(0.34 * width_hint, 424), 580))
 
 
 # A neuron view narrower than this (a 1280 px screen) is seen from further out: at the default
