@@ -339,3 +339,15 @@ def test_a_narrow_3d_neuron_view_is_seen_from_further_out(runs):
     run = runs["orthonormal3"]
     eyes = {w: F.animation_figure(run, width_hint=w).layout.scene.camera.eye.x for w in (820, 940, 1460)}
     assert eyes[820] > eyes[940] == eyes[1460]
+
+
+@pytest.mark.parametrize("teachers", ["orthonormal", "random"])
+@pytest.mark.parametrize("width", [820, 940, 1100, 1460])
+def test_preview_keeps_the_animations_height_for_any_teacher_weights(width, teachers):
+    """The preview counts the keys' rows from the animation's own legend names (a*ᵢ and Σ|a*ᵢ| as
+    given, a teacher out of the 3-D view marked), so the page does not jump when the run arrives."""
+    cfg = SMALL.replace(k=4, a_star=(2.5, -0.25, 1.75, -3.125), teachers=teachers)
+    fig = F.animation_figure(train(cfg), width_hint=width)
+    prev = F.preview_figure(cfg, width_hint=width)
+    assert prev.layout.height == fig.layout.height
+    assert _panels(prev) == _panels(fig)

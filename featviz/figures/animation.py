@@ -14,7 +14,7 @@ from featviz.figures._controls import (
     _paper_y,
 )
 from featviz.figures._curves import _CURVE_MARKER_CELLS, _add_curves, _curve_markers
-from featviz.figures._data import _config_text, _frame_label, _frame_text, _result_title
+from featviz.figures._data import _config_text, _frame_label, _frame_text, _result_title, _teacher_name
 from featviz.figures._layout import (
     CURVE_LEGEND,
     _below_plots,
@@ -133,8 +133,13 @@ def _set_geometry(fig: go.Figure, g: dict) -> None:
 def _key_heights(cfg, width_hint: int | None) -> dict:
     """The keys' heights of the animation of a run of cfg (its preview has no traces to count)."""
     fates = [t.name for t in _fate_legend_traces()]
-    neuron = [f"±w*{i} (a*=+1)" for i in range(cfg.k)] + ["fate thresholds", *fates]
-    curves = ["mse (left)", "λ (right)", "total mass Σ|aⱼ|‖wⱼ‖", "far mass Σ mass·δ²", "Σ|a*ᵢ| = 3"]
+    # The view shows three coordinates of the teacher span; orthonormal teachers past the third are
+    # perpendicular to it (their basis is the teachers themselves), others have a part in view.
+    out_of_view = " (⊥ to view)" if cfg.teachers == "orthonormal" else ""
+    teachers = [_teacher_name(i, a) + (out_of_view if i >= 3 else "") for i, a in enumerate(cfg.a_star)]
+    neuron = [*teachers, "fate thresholds", *fates]
+    total = sum(abs(a) for a in cfg.a_star)
+    curves = ["mse (left)", "λ (right)", "total mass Σ|aⱼ|‖wⱼ‖", "far mass Σ mass·δ²", f"Σ|a*ᵢ| = {total:.3g}"]
     plot_px = _plot_px(width_hint)
     return dict(key_px=_legend_px(neuron, plot_px), curve_key_px=_legend_px(curves, plot_px))
 
