@@ -77,7 +77,7 @@ RESULT = "Result (last frame):"
 FLOOR_APP = ROOT / "bench" / "floor_app.py"
 CHART_DRAWS = "() => Number(document.querySelector('.featviz-chart')?.dataset.featvizDraws || 0)"
 PROGRESS = '[data-testid="stProgress"]'
-LIVE_LINK = "/?epochs=25&steps=2000&seed=7"  # 50 000 steps of the default size: about 10 s here
+LIVE_LINK = "/?epochs=100&steps=6000&seed=7"  # 600 000 steps of the default size: about 10 s with the kernel
 CLASS_LESSON = "three-stages"  # the Lessons page's largest run
 ANIMATION = f"{FIGURE} .slider-group"  # the animation is drawn (the preview shown while training has no slider)
 M_LABEL = "m · student width"
@@ -275,7 +275,9 @@ def live_rate(browser, base: str, pid: int) -> dict:
     page.locator(PROGRESS).wait_for(state="visible", timeout=FIGURE_TIMEOUT_MS)
     draws0, cpu0, t0 = page.evaluate(CHART_DRAWS), cpu_seconds(pid), time.monotonic()
     sliders = set()
-    while page.locator(PROGRESS).count() and time.monotonic() - t0 < 300:
+    # Until the result line shows: the progress bar leaves the page for a moment while the page
+    # reruns for the width the chart reports, so its absence does not mean the run has ended.
+    while not page.get_by_text(RESULT).count() and time.monotonic() - t0 < 300:
         sliders.add(
             page.evaluate(
                 "() => document.querySelector('.featviz-chart .slider-group > text.slider-label')?.textContent"

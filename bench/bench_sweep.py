@@ -62,6 +62,9 @@ def bench_grid(d: int, m: int, steps: int, epochs: int, repeats: int, serial_cel
 
 
 def time_per_step(step, target_s: float = 0.3, repeats: int = 5) -> float:
+    # Let the previous measurement's numba threads go idle first: an OpenMP layer keeps them
+    # spinning for a while after a parallel region, and they took a core from the next one.
+    time.sleep(0.5)
     step()
     t0 = time.perf_counter()
     n = 0
@@ -85,7 +88,11 @@ def bench_step(d: int, m: int, k: int = 3) -> list[tuple]:
     w, a = engine.init_student(cfg, rng)
     lr, lam = 0.01, 0.01
     st = engine.new_state(cfg, w, a, tw, ta, rng)
-    rows = [(f"engine ({'blas' if st.buffers.blas else 'inline'})", time_per_step(lambda: st.step(lr, lam)))]
+    # Inside the context a run trains in (OpenBLAS on one thread beside the numba threads, as
+    # engine.train steps): outside it OpenBLAS's threads and numba's contend for the two cores and
+    # the blas variant steps 10-20x slower.
+    with st.running():
+        rows = [(f"engine ({'blas' if st.buffers.blas else 'inline'})", time_per_step(lambda: st.step(lr, lam)))]
     p = {"w": w.copy(), "a": a.copy(), "alpha": 0.0, "beta": np.zeros(d)}
 
     def numpy_step():
@@ -104,7 +111,8 @@ def bench_step(d: int, m: int, k: int = 3) -> list[tuple]:
         def fused(fs=fs, buf=buf, box=box):
             box["alpha"] = kernel.fused_step(fs.U, fs.c, m, fs.beta, box["alpha"], lr, lam, buf)
 
-        rows.append((f"fused ({'blas' if blas else 'inline'})", time_per_step(fused)))
+        with kernel.one_blas_thread():
+            rows.append((f"fused ({'blas' if blas else 'inline'})", time_per_step(fused)))
     return rows
 
 
