@@ -38,7 +38,10 @@ from typing import Any
 import streamlit as st
 
 _HERE = Path(__file__).resolve().parent
-_JS = (_HERE / "chart.js").read_text(encoding="utf-8")
+# One ES module in four files, joined in this order: helpers, the presentation view's layout, the
+# width report, then the Chart class and the module's default export.
+JS_PARTS = ("base.js", "present.js", "width.js", "chart.js")
+_JS = "\n".join((_HERE / name).read_text(encoding="utf-8") for name in JS_PARTS)
 _FEED_JS = (_HERE / "feed.js").read_text(encoding="utf-8")
 STATIC_SUBDIR = "featviz"  # under the app's static/ folder
 TRAIL_FRAMES = 6  # frames in a trail

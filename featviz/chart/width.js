@@ -1,0 +1,35 @@
+// featviz chart, part 3 of 4: the width the chart reports to Python.
+
+// ---- the width the page gives the chart, reported to Python (the figure's layout follows it) ---
+
+const WIDTH_STEP_PX = 100; // a smaller change keeps the figure as built for the last width
+const WIDTH_DEBOUNCE_MS = 300;
+
+// Report the chart's width when it differs from the one its figure was built for (opts.width)
+// or last reported by more than WIDTH_STEP_PX; Python rebuilds the figure for it on the rerun.
+function reportWidth(chart, setStateValue) {
+  // Not drawn yet, or its figure was not built for a width (nothing would follow a report).
+  if (chart.opts?.width == null) return;
+  const w = Math.round(chart.root.clientWidth);
+  const known = chart.reportedWidth ?? chart.opts.width;
+  if (!w || !setStateValue || Math.abs(w - known) <= WIDTH_STEP_PX) return;
+  chart.reportedWidth = w;
+  chart.root.dataset.featvizWidth = String(w);
+  note(chart, "report width", { width: w, built: chart.opts.width });
+  setStateValue("width", w);
+}
+
+// Watch the chart's width (debounced); returns the function that stops watching.
+function watchWidth(chart, getSetter) {
+  let timer = null;
+  const check = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => reportWidth(chart, getSetter()), WIDTH_DEBOUNCE_MS);
+  };
+  const obs = new ResizeObserver(check);
+  obs.observe(chart.root);
+  return () => {
+    clearTimeout(timer);
+    obs.disconnect();
+  };
+}
