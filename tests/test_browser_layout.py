@@ -42,6 +42,19 @@ _TEXT_BOXES = """
 """
 
 
+# Each key's background box where it is painted (a fill that is not fully transparent).
+_OPAQUE_KEYS = r"""
+() => Array.from(document.querySelectorAll('.js-plotly-plot .infolayer > g[class^="legend"]')).flatMap(g => {
+  const bg = g.querySelector(':scope > rect.bg');
+  if (!bg) return [];
+  const fill = getComputedStyle(bg).fill, op = parseFloat(getComputedStyle(bg).fillOpacity);
+  if (fill === 'none' || op === 0 || /rgba\(.*,\s*0\)$/.test(fill)) return [];
+  const r = bg.getBoundingClientRect();
+  return [{name: g.getAttribute('class'), x0: r.left, x1: r.right, y0: r.top, y1: r.bottom}];
+})
+"""
+
+
 def _overlap(a: dict, b: dict, tol: float = 1.0) -> bool:
     return min(a["x1"], b["x1"]) - max(a["x0"], b["x0"]) > tol and min(a["y1"], b["y1"]) - max(a["y0"], b["y0"]) > tol
 
@@ -52,6 +65,8 @@ def figures_html(tmp_path_factory):
     built = {
         "playground-3d": F.animation_figure(train(base.replace(algo="paper"))),
         "planar-2d": F.animation_figure(train(base.replace(k=3, teachers="planar", angles=(0.0, 60.0, 120.0)))),
+        # 100 000 steps: step axes to 100k, whose labels plotly turned and ran into the keys.
+        "long-run": F.animation_figure(train(base.replace(epochs=100, steps=1000))),
         "compare": F.compare_figure(
             train(base.replace(lam=0.0)), train(base), labels=F.compare_labels(base.replace(lam=0.0), base)
         ),
@@ -65,7 +80,7 @@ def figures_html(tmp_path_factory):
 
 
 @pytest.mark.parametrize("screen", sorted(WIDTHS))
-@pytest.mark.parametrize("name", ["playground-3d", "planar-2d", "compare"])
+@pytest.mark.parametrize("name", ["playground-3d", "planar-2d", "long-run", "compare"])
 def test_figure_text_neither_overlaps_nor_is_clipped(browser, figures_html, name, screen):
     width, height = WIDTHS[screen]
     page = open_page(browser, viewport={"width": width, "height": height})
@@ -74,10 +89,15 @@ def test_figure_text_neither_overlaps_nor_is_clipped(browser, figures_html, name
         page.wait_for_selector(".slider-container", timeout=60_000)
         page.wait_for_function("document.querySelectorAll('.legendtext').length > 0", timeout=30_000)
         boxes = page.evaluate(_TEXT_BOXES)
+        keys = page.evaluate(_OPAQUE_KEYS)
         save_screenshot(page, f"layout-{name}-{screen}")
     finally:
         page.context.close()
     _assert_texts_clear(boxes)
+    # No key's background covers a text outside it (a white box had cut the fate panel's tick labels).
+    others = [t for t in boxes["texts"] if t["cls"] != "legendtext"]
+    covered = [(k["name"], t["text"]) for k in keys for t in others if _overlap(k, t)]
+    assert not covered, covered
     small = sorted({(t["text"], t["size"]) for t in boxes["texts"] if t["size"] < 13})
     assert not small, small  # readable from the back of a room
 

@@ -165,6 +165,7 @@ def test_latest_frame_is_the_animations_last_frame(runs, figs, name):
         np.testing.assert_array_equal(patch["marker"]["color"], frame.marker.color)
     np.testing.assert_array_equal(traces[0]["marker"]["size"], last[0].marker.size)
     assert label.startswith(f"frame {run.n_frames}/{run.n_frames} · step {int(run.step[-1]):,}")
+    assert label == fig.layout.sliders[0].steps[-1].label  # two lines, as the full animation's
 
 
 def _within(values, rng, *, log=False):

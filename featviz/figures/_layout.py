@@ -15,10 +15,31 @@ def _axis_ref(fig: go.Figure, row: int, col: int) -> tuple[str, str]:
     return sp.xaxis.plotly_name.replace("axis", ""), sp.yaxis.plotly_name.replace("axis", "")
 
 
+_SI = ((10**6, "M"), (10**3, "k"))
+
+
+def _step_text(v: int) -> str:
+    """A round step count, short: 100, 1,000, 10k, 1M."""
+    for unit, suffix in _SI:
+        if v >= 10 * unit or (unit == 10**6 and v >= unit):
+            return f"{v // unit:,}{suffix}"
+    return f"{v:,}"
+
+
 def _step_ticks(last_step: int) -> tuple[list[float], list[str]]:
-    vals = [0, 1] + [10**p for p in range(1, max(1, int(math.log10(max(last_step, 1)))) + 1)]
+    """Tick values (step + 1, the log axis's x) and labels of a step axis up to last_step.
+
+    Every decade up to 10^4 steps, then every other one ending on the last (about 30 px a decade
+    in a 1280 px screen's curve panel): labels that do not fit are turned by plotly, and turned
+    labels ran into the key below.
+    """
+    top = max(1, int(math.log10(max(last_step, 1))))
+    if top <= 4:
+        vals = [0, 1] + [10**p for p in range(1, top + 1)]
+    else:
+        vals = [0] + [10**p for p in range(top % 2 or 2, top + 1, 2)]
     vals = [v for v in vals if v <= max(last_step, 1)]
-    return [v + 1.0 for v in vals], [f"{v:,}" for v in vals]
+    return [v + 1.0 for v in vals], [_step_text(v) for v in vals]
 
 
 def _log_range(lo: float, hi: float, pad: float = 0.15) -> list[float]:
@@ -69,6 +90,7 @@ def _x_axis(fig: go.Figure, run_steps: list[int], row: int, col: int, *, title: 
         autorange=False,
         tickvals=tv,
         ticktext=tt,
+        tickangle=0,
         title_text="step (log scale)" if title else None,
         row=row,
         col=col,
@@ -221,6 +243,8 @@ def _place_legends(fig: go.Figure, *, neuron_y: float, curve_y: float) -> None:
     """The neuron key at paper y neuron_y and the curve key at curve_y (tops), both horizontal."""
     style = dict(orientation="h", x=0.0, xanchor="left", yanchor="top", font=dict(size=LEGEND_SIZE))
     fig.update_layout(
-        legend=style | dict(y=neuron_y),
+        # Transparent: its box starts a few px under the fate panel's tick labels, and a white box
+        # cut the tails off their commas ("1,000" read "1.000").
+        legend=style | dict(y=neuron_y, bgcolor="rgba(0,0,0,0)"),
         legend2=style | dict(y=curve_y, bgcolor=LEGEND_BACKGROUND, tracegroupgap=2),
     )

@@ -264,5 +264,6 @@ def latest_frame(run, *, mass_ref: float, n_frames: int) -> tuple[list[dict], st
     """
     i = run.n_frames - 1
     v = _neuron_view(run.frames_subset([i]), mass_ref=mass_ref)
-    label = f"frame {n_frames}/{n_frames} · {_frame_label(run, i)} — {frame_summary(run, i)}"
+    # Two lines, as every frame's line of the full animation: one line ran past the figure's edge.
+    label = f"frame {n_frames}/{n_frames} · {_frame_label(run, i)}<br>{frame_summary(run, i)}"
     return _frame_traces([v], [0], full=False), label
