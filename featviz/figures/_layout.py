@@ -6,7 +6,15 @@ import math
 
 import plotly.graph_objects as go
 
-from featviz.figures._style import LEGEND_BACKGROUND, LEGEND_SIZE, SUBTITLE_SIZE, SUBTLE_TEXT, TEMPLATE, warning_font
+from featviz.figures._style import (
+    INVISIBLE,
+    LEGEND_BACKGROUND,
+    LEGEND_SIZE,
+    SUBTITLE_SIZE,
+    SUBTLE_TEXT,
+    TEMPLATE,
+    warning_font,
+)
 
 
 def _axis_ref(fig: go.Figure, row: int, col: int) -> tuple[str, str]:
@@ -245,6 +253,6 @@ def _place_legends(fig: go.Figure, *, neuron_y: float, curve_y: float) -> None:
     fig.update_layout(
         # Transparent: its box starts a few px under the fate panel's tick labels, and a white box
         # cut the tails off their commas ("1,000" read "1.000").
-        legend=style | dict(y=neuron_y, bgcolor="rgba(0,0,0,0)"),
+        legend=style | dict(y=neuron_y, bgcolor=INVISIBLE),
         legend2=style | dict(y=curve_y, bgcolor=LEGEND_BACKGROUND, tracegroupgap=2),
     )
