@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 
-from featviz.figures._data import MASS_FLOOR, _f32, _finite, _step_x, _sub
+from featviz.figures._data import MASS_FLOOR, _f32, _finite, _step_x, _sub, _teacher_total_name
 from featviz.figures._layout import _lin_range, _line, _log_axis, _log_range, _x_axis
 from featviz.figures._style import CURSOR, FATE_COLORS, FATE_DASH, GUIDE, INK, OUTLINE, SECONDARY, teacher_color
 from featviz.metrics import ALIGNED, DEAD, FATE_NAMES, UNDECIDED
@@ -113,7 +113,7 @@ def _add_mass(fig: go.Figure, run, r: int, c: int, *, showlegend: bool) -> list[
         trace = _line(x, _f32(y), **style, customdata=cd, name=name, legendgroup=group, hovertemplate=hover)
         fig.add_trace(trace.update(showlegend=showlegend), row=r, col=c)
     xr = [1.0, float(run.step[-1]) + 1.0]
-    ref_line = _line(xr, [ref, ref], color=GUIDE, width=2, dash="dot", name=f"Σ|a*ᵢ| = {ref:.3g}")
+    ref_line = _line(xr, [ref, ref], color=GUIDE, width=2, dash="dot", name=_teacher_total_name(ref))
     fig.add_trace(ref_line.update(legendgroup="ref", showlegend=showlegend, hoverinfo="name"), row=r, col=c)
     lo = max(min(float(total.min()), float(far.min()), ref), MASS_FLOOR)
     hi = max(float(total.max()), float(far.max()), ref)

@@ -27,8 +27,14 @@ def _sub(i: int) -> str:
     return str(i).translate(_SUB)
 
 
-def _teacher_name(i: int, a_star: float) -> str:
-    return f"±w*{_sub(i + 1)} (a*={a_star:+.3g})"
+def _teacher_name(i: int, a_star: float, *, out_of_view: bool = False) -> str:
+    """Teacher i's key entry; out_of_view: its line is perpendicular to the neuron view."""
+    return f"±w*{_sub(i + 1)} (a*={a_star:+.3g})" + (" (⊥ to view)" if out_of_view else "")
+
+
+def _teacher_total_name(total: float) -> str:
+    """The key entry of the line at sum_i |a*_i|."""
+    return f"Σ|a*ᵢ| = {total:.3g}"
 
 
 def _frame_label(run, i: int) -> str:

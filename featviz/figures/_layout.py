@@ -23,14 +23,12 @@ def _axis_ref(fig: go.Figure, row: int, col: int) -> tuple[str, str]:
     return sp.xaxis.plotly_name.replace("axis", ""), sp.yaxis.plotly_name.replace("axis", "")
 
 
-_SI = ((10**6, "M"), (10**3, "k"))
-
-
 def _step_text(v: int) -> str:
     """A round step count, short: 100, 1,000, 10k, 1M."""
-    for unit, suffix in _SI:
-        if v >= 10 * unit or (unit == 10**6 and v >= unit):
-            return f"{v // unit:,}{suffix}"
+    if v >= 10**6:
+        return f"{v // 10**6:,}M"
+    if v >= 10**4:
+        return f"{v // 10**3:,}k"
     return f"{v:,}"
 
 

@@ -159,9 +159,7 @@ def _teacher_traces(run, v: _View, extent: float, *, showlegend: bool = True) ->
     """Lines +-w*_i through the origin, long enough to reach the edge of the fixed axes."""
     out = []
     for i, u in enumerate(v.teacher_dirs):
-        name = _teacher_name(i, float(run.teacher_a[i]))
-        if not np.any(u):
-            name += " (⊥ to view)"
+        name = _teacher_name(i, float(run.teacher_a[i]), out_of_view=not np.any(u))
         seg = np.stack([-extent * u, extent * u])
         style = dict(
             mode="lines",

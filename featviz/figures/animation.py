@@ -14,7 +14,14 @@ from featviz.figures._controls import (
     _paper_y,
 )
 from featviz.figures._curves import _CURVE_MARKER_CELLS, _add_curves, _curve_markers
-from featviz.figures._data import _config_text, _frame_label, _frame_text, _result_title, _teacher_name
+from featviz.figures._data import (
+    _config_text,
+    _frame_label,
+    _frame_text,
+    _result_title,
+    _teacher_name,
+    _teacher_total_name,
+)
 from featviz.figures._layout import (
     CURVE_LEGEND,
     _below_plots,
@@ -135,11 +142,11 @@ def _key_heights(cfg, width_hint: int | None) -> dict:
     fates = [t.name for t in _fate_legend_traces()]
     # The view shows three coordinates of the teacher span; orthonormal teachers past the third are
     # perpendicular to it (their basis is the teachers themselves), others have a part in view.
-    out_of_view = " (⊥ to view)" if cfg.teachers == "orthonormal" else ""
-    teachers = [_teacher_name(i, a) + (out_of_view if i >= 3 else "") for i, a in enumerate(cfg.a_star)]
+    ortho = cfg.teachers == "orthonormal"
+    teachers = [_teacher_name(i, a, out_of_view=ortho and i >= 3) for i, a in enumerate(cfg.a_star)]
     neuron = [*teachers, "fate thresholds", *fates]
-    total = sum(abs(a) for a in cfg.a_star)
-    curves = ["mse (left)", "λ (right)", "total mass Σ|aⱼ|‖wⱼ‖", "far mass Σ mass·δ²", f"Σ|a*ᵢ| = {total:.3g}"]
+    total = _teacher_total_name(sum(abs(a) for a in cfg.a_star))
+    curves = ["mse (left)", "λ (right)", "total mass Σ|aⱼ|‖wⱼ‖", "far mass Σ mass·δ²", total]
     plot_px = _plot_px(width_hint)
     return dict(key_px=_legend_px(neuron, plot_px), curve_key_px=_legend_px(curves, plot_px))
 
