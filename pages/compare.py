@@ -86,4 +86,4 @@ ui.AnimationView("compare_animation").show(figure)
 with st.expander("How to read this", icon=":material/help:"):
     st.markdown(how_to_read_markdown())
 st.markdown("**Copy link** to this comparison:")
-st.code(ui.link_for(mapping), language=None, wrap_lines=True)
+ui.copy_link(ui.link_for(mapping))

@@ -81,7 +81,7 @@ ui.theorem_panels(run, key=slug)
 c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
 with c1:
     st.markdown("**Link to this lesson:**")
-    st.code(ui.link_for({"lesson": slug}), language=None, wrap_lines=True)
+    ui.copy_link(ui.link_for({"lesson": slug}))
 with c2:
     st.page_link(
         "pages/playground.py",

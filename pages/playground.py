@@ -77,7 +77,7 @@ if n_shown < run.n_frames:
 ui.fork_expander(run, spec)
 link = ui.link_for(spec.to_mapping())
 st.markdown("**Copy link** · reproduces exactly this configuration and run:")
-st.code(link, language=None, wrap_lines=True)
+ui.copy_link(link)
 st.page_link("pages/sweep.py", label="Sweep this config", icon=":material/grid_on:", query_params=cfg.to_mapping())
 c2, c3, _ = st.columns([1, 1, 2])
 with c2:

@@ -93,4 +93,4 @@ with st.expander("Every cell's Playground link"):
         )
     )
 st.markdown("**Copy link** · reproduces this sweep (cached cells return at once):")
-st.code(ui.link_for(spec.link()), language=None, wrap_lines=True)
+ui.copy_link(ui.link_for(spec.link()))

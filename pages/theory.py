@@ -169,4 +169,4 @@ frame = st.select_slider(
 )
 st.plotly_chart(descent_figure(run, frame), theme=None, key="descent", config=ui.CHART_CONFIG)
 st.markdown("**Copy link** to this page with these teachers:")
-st.code(ui.link_for(ui.query_mapping()), language=None, wrap_lines=True)
+ui.copy_link(ui.link_for(ui.query_mapping()))

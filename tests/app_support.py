@@ -43,3 +43,22 @@ def animations(at: AppTest) -> dict[str, dict]:
             payload = json.loads(e.proto.bytes)
             out[payload["opts"]["key"]] = payload["figure"]
     return out
+
+
+def static_charts(block) -> dict[str, dict]:
+    """The figures of the static charts (featviz.chart.static_chart) in an AppTest or a block of it, by key."""
+    out = {}
+    for e in block.get("bidi_component"):
+        if e.proto.component_name == "featviz.static_chart":
+            payload = json.loads(e.proto.bytes)
+            out[payload["opts"]["key"]] = payload["figure"]
+    return out
+
+
+def copied_links(at: AppTest) -> list[str]:
+    """The links the page's Copy-link boxes (featviz.ui.copy_link) hold."""
+    return [
+        json.loads(e.proto.json)["link"]
+        for e in at.get("bidi_component")
+        if e.proto.component_name == "featviz.copy_link"
+    ]

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from app_support import APP, TIMEOUT, animations, open_app, settle
+from app_support import APP, TIMEOUT, animations, copied_links, open_app, settle
 from streamlit.testing.v1 import AppTest
 
 from featviz.config import Config
@@ -43,7 +43,7 @@ def test_default_run_shows_recovery_and_writes_the_link():
     # The URL holds the whole current config.
     assert Config.from_mapping(query(at)) == Config()
     # The copy-link box holds a link with the same parameters.
-    code = at.code[0].value
+    (code,) = copied_links(at)
     assert "m=30" in code and "a_star=1%2C-1%2C1" in code
 
 
@@ -320,3 +320,12 @@ def test_k_plus_button_keeps_planar_lines_apart():
     gaps = [min(abs(x - y) % 180, 180 - abs(x - y) % 180) for i, x in enumerate(angles) for y in angles[:i]]
     assert min(gaps) >= 15, angles
     assert not at.exception
+
+
+def test_the_width_cookie_is_read_only_as_whole_px_in_range():
+    from featviz.chart import WIDTH_RANGE, cookie_width
+
+    assert cookie_width("940") == 940
+    assert cookie_width(str(WIDTH_RANGE[0])) == WIDTH_RANGE[0] and cookie_width(str(WIDTH_RANGE[1])) == WIDTH_RANGE[1]
+    for bad in (None, "", "0", "479", "4001", "94O", "-940", "940.5", " 940", "1e3", "9" * 40):
+        assert cookie_width(bad) is None, bad

@@ -4,7 +4,7 @@ import io
 
 import numpy as np
 import pytest
-from app_support import animations, open_app, settle
+from app_support import animations, copied_links, open_app, settle
 from streamlit.testing.v1 import AppTest
 
 from featviz import ui
@@ -88,7 +88,7 @@ def test_fork_from_the_expander_and_its_link():
     fork = Fork.from_mapping(q)
     assert fork == Fork.of(SMALL, step, lam=0.0)
     assert any(f"Forked at step {step:,}" in i.value for i in at.info)
-    assert f"fork.step={step}" in at.code[0].value
+    assert f"fork.step={step}" in copied_links(at)[0]
     # the animation shows the fork's frames: the parent's up to the branch, then its own
     expected = train_fork(fork)
     (figure,) = animations(at).values()  # the figure the page's animation chart shows

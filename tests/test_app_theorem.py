@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from app_support import APP, open_app
+from app_support import APP, open_app, static_charts
 from streamlit.testing.v1 import AppTest
 
 from featviz.config import Config
@@ -35,8 +35,9 @@ def test_playground_run_with_weight_decay_shows_the_bound_and_the_law():
     at = open_page(None, {"epochs": "4", "steps": "300"})
     sec = section(at)
     assert sec is not None
-    keys = sorted(c.key for c in sec.get("plotly_chart"))
-    assert [k.split("_")[1] for k in keys] == ["bound", "lam2"]
+    charts = static_charts(sec)
+    assert [k.split("_")[1] for k in sorted(charts)] == ["bound", "lam2"]
+    assert all(fig["data"] and "frames" not in fig for fig in charts.values())
     text = "\n".join(m.value for m in sec.markdown)
     assert number_after(text, "fitted slope") == pytest.approx(2.0, abs=0.05)
     assert number_after(text, "lie within") < 5.0  # percent from k λ²/(4 K̃(1))
@@ -48,14 +49,14 @@ def test_playground_run_with_weight_decay_shows_the_bound_and_the_law():
 def test_no_theorem_section_without_weight_decay():
     at = open_page(None, {"lam": "0", "epochs": "2", "steps": "100"})
     assert section(at) is None
-    assert not [c for c in at.get("plotly_chart") if (c.key or "").startswith("theorem_")]
+    assert not static_charts(at)
 
 
 def test_planar_playground_run_bounds_with_reference_runs():
     cfg = Config(d=6, k=2, teachers="planar", angles=(0.0, 75.0), a_star=(1.0, -1.0), m=24, epochs=2, steps=300)
     at = open_page(None, cfg.to_mapping())
     sec = section(at)
-    assert len(sec.get("plotly_chart")) == 2
+    assert len(static_charts(sec)) == 2
     caption = "\n".join(c.value for c in sec.caption)
     assert number_after(caption, "ρ =") == pytest.approx(0.405, abs=0.01)
 
@@ -63,7 +64,7 @@ def test_planar_playground_run_bounds_with_reference_runs():
 def test_three_stage_lesson_shows_stage_two_below_a_fifth_of_the_floor():
     at = open_page("pages/lessons.py", {"lesson": "three-stages"})
     sec = section(at)
-    keys = {c.key for c in sec.get("plotly_chart")}
+    keys = set(static_charts(sec))
     assert keys == {"theorem_bound_three-stages", "theorem_lam2_three-stages", "theorem_stages_three-stages"}
     text = "\n".join(m.value for m in sec.markdown)
     assert number_after(text, "stage 2 (the ridge fit) ends at") < 20.0  # percent of the linear floor

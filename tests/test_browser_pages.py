@@ -80,7 +80,7 @@ def test_lesson_page(app_server, shared_page, screenshot, lesson):
     assert f"of {lesson.config.m} neurons" in _markdown(page, "Last frame:")
     title, subtitle = figure_texts(page)["titles"]
     assert f"of {lesson.config.m} neurons" in title and f"m={lesson.config.m}" in subtitle
-    assert page.locator('[data-testid="stCode"]').inner_text().strip().endswith(f"/lessons?lesson={lesson.slug}")
+    assert page.locator(".featviz-link-text").inner_text().strip().endswith(f"/lessons?lesson={lesson.slug}")
     href = page.get_by_role("link", name=re.compile("Open in the Playground")).get_attribute("href")
     assert url_params(href) == lesson.config.to_mapping()
     assert_clean(page)
@@ -126,7 +126,7 @@ def test_compare_default(app_server, shared_page, screenshot):
     assert b.startswith("B: λ = 0.1 — ") and "of 40 neurons" in b
     assert page.locator(FIGURE).count() == 1
     assert figure_texts(page)["titles"][0].startswith("A: 3 of 40 aligned · B: ")
-    assert url_params(page.locator('[data-testid="stCode"]').inner_text().replace("\n", "")) == url_params(page.url)
+    assert url_params(page.locator(".featviz-link-text").inner_text().replace("\n", "")) == url_params(page.url)
     assert_clean(page)
     assert_console_clean(page)
     screenshot(page, "page-compare-default")

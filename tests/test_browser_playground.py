@@ -22,6 +22,7 @@ from browser_support import (
     wait_until_still,
 )
 
+from featviz.chart import PLOTLY_JS_VERSION
 from featviz.config import PARAMS, Config
 
 pytestmark = pytest.mark.browser
@@ -86,8 +87,15 @@ def test_link_round_trip_and_animation(app_server, shared_page, screenshot):
     )
     assert "of 16 neurons" in _result_line(page)
     # The copy-link box holds the same link.
-    code = page.locator('[data-testid="stCode"]').first.inner_text()
+    code = page.locator(".featviz-link-text").first.inner_text()
     assert url_params(code.replace("\n", "")) == LINK_CONFIG.to_mapping()
+    # Its Copy button puts that link on the clipboard.
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.locator(".featviz-link button").first.click()
+    copied = wait_until(
+        lambda: page.evaluate("navigator.clipboard.readText()"), timeout=10, what="the link is on the clipboard"
+    )
+    assert copied == code.replace("\n", "")
 
     before = figure_texts(page)
     frame, frames, step = _frame(before["slider"])
@@ -223,3 +231,40 @@ def test_downloads(app_server, shared_page, screenshot, tmp_path):
     assert len(html) > 1_000_000  # plotly.js is inlined: the file works offline
     assert_clean(page)
     screenshot(page, "playground-downloads")
+
+
+_PLOTLY_SCRIPTS_JS = """() => performance.getEntriesByType('resource').map(e => e.name.split('/').pop())
+    .filter(n => /plotly/i.test(n))"""
+_DRAWS_JS = """() => (window.__featvizEvents || []).filter(e => e.key === 'animation')
+    .filter(e => e.what === 'draw' || e.what === 'report width').map(e => [e.what, e.width])"""
+
+
+def test_a_new_tab_draws_once_for_the_width_this_browser_reported(app_server, new_page):
+    """The chart keeps its reported width in a cookie: a new tab builds its first figure for it
+    (one draw, no report and redraw). The page loads one plotly.js, the app's own: the theorem
+    section's charts draw with it too."""
+    link = app_server + "/?" + "&".join(f"{k}={quote(v)}" for k, v in LINK_CONFIG.to_mapping().items())
+    page = new_page({"width": 1280, "height": 800})  # a chart narrower than the figure built without a width
+    page.goto(link)
+    wait_for_figure(page)
+    reported = wait_until(
+        lambda: [w for what, w in page.evaluate(_DRAWS_JS) if what == "report width"],
+        timeout=30,
+        what="the chart reports its width",
+    )[-1]
+    assert abs(reported - page.locator(".featviz-chart").evaluate("gd => gd.parentElement.clientWidth")) <= 100
+    scripts = page.evaluate(_PLOTLY_SCRIPTS_JS)
+    assert scripts == [f"plotly-featviz-{PLOTLY_JS_VERSION}.min.js"], scripts  # not Streamlit's PlotlyChart bundle
+    assert page.locator('[data-testid="stPlotlyChart"]').count() == 0
+    static = page.locator(".featviz-static")
+    assert static.count() >= 2
+    for i in range(static.count()):
+        wait_until(lambda i=i: static.nth(i).locator(".main-svg").count(), timeout=30, what=f"static chart {i} drawn")
+
+    tab = page.context.new_page()
+    tab.set_viewport_size({"width": 1280, "height": 800})
+    tab.goto(link)
+    wait_for_figure(tab)
+    events = wait_until_still(lambda: tab.evaluate(_DRAWS_JS), still_for=1.5, timeout=30, what="the new tab's chart")
+    assert events == [["draw", reported]], chart_events(tab)
+    tab.close()

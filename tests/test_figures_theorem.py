@@ -118,3 +118,32 @@ def test_the_bound_leaves_out_stages_one_and_two(three_stages):
     keep = bound_frames(three_stages)
     assert not keep[np.isin(three_stages.stage, (STAGE_1, STAGE_2))].any()
     assert keep.sum() == three_stages.n_frames - 2
+
+
+def test_the_browser_charts_plotly_bundle_draws_every_trace_of_these_figures(run, cert, three_stages):
+    """featviz.chart serves a plotly.js with only some traces (vendor/, devtools/plotly_bundle/):
+    every trace type of the figures it draws (the animation, the theorem section) must be in it,
+    and the bundle's recipe must register exactly those."""
+    import re
+
+    from featviz.chart import BUNDLE_TRACES, PLOTLY_JS_BUNDLE, PLOTLY_JS_VERSION
+    from featviz.figures import animation_figure
+
+    b = BoundOnRun.from_run(run, cert.rho, _exact(run), norm2=cert.norm2, reference="exact")
+    shown = [
+        F.bound_figure(b),
+        F.lam2_figure(Lam2Law.from_run(run)),
+        F.stage_loss_figure(StageLosses.from_run(three_stages)),
+        animation_figure(run),
+        animation_figure(train(SHORT.replace(d=2, k=2, teachers="planar", angles=(0.0, 90.0)))),
+    ]
+    types = {t.type or "scatter" for fig in shown for t in fig.data}
+    types |= {t.type or "scatter" for fig in shown for fr in fig.frames for t in fr.data}
+    assert types <= set(BUNDLE_TRACES), types - set(BUNDLE_TRACES)
+    recipe = (PLOTLY_JS_BUNDLE.parents[3] / "devtools" / "plotly_bundle" / "index-featviz.js").read_text()
+    assert {"scatter", *re.findall(r"require\('\./(\w+)'\)", recipe)} - {"core"} == set(BUNDLE_TRACES)
+    # The bundle is the plotly.js version plotly.py writes figures for.
+    from plotly.offline import get_plotlyjs_version
+
+    assert PLOTLY_JS_VERSION == get_plotlyjs_version()
+    assert PLOTLY_JS_BUNDLE.read_text()[:200].startswith(f"/* plotly.js v{PLOTLY_JS_VERSION}, featviz bundle")

@@ -15,16 +15,20 @@ element's JavaScript again with the same DOM node, which keeps its Plotly chart 
   is drawn in the browser from the frames; ``on_neuron`` also reports it to Python.
 - ``trails=True`` adds fading tails (the last few frames of every neuron) to the frames.
 
-plotly.js (4.8 MB) comes from the app's own server, once per page: Streamlit's static file
-serving (``server.enableStaticServing = true`` in .streamlit/config.toml) serves
-``<app root>/static/``, and the copy shipped inside the plotly Python package is placed there
-at first use (``static/featviz/plotly-<version>.min.js``, not committed: it always matches the
-installed plotly). No request leaves the app's server.
+plotly.js comes from the app's own server, once per page: Streamlit's static file serving
+(``server.enableStaticServing = true`` in .streamlit/config.toml) serves ``<app root>/static/``,
+and the bundle in ``vendor/`` is copied there at first use (``static/featviz/``, not committed).
+It is plotly.js PLOTLY_JS_VERSION (the version the plotly Python package writes figures for)
+with only the traces these charts draw: scatter, bar, scatter3d; 1.8 MB against the full
+bundle's 4.8 MB, which a new tab took three times as long to compile. devtools/plotly_bundle/
+rebuilds it. No request leaves the app's server.
+
+``static_chart`` draws a figure without frames with the same plotly.js: on a page with the
+animation, st.plotly_chart would load Streamlit's own plotly.js bundle as well.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import shutil
@@ -38,11 +42,16 @@ from typing import Any
 import streamlit as st
 
 _HERE = Path(__file__).resolve().parent
+PLOTLY_JS_VERSION = "4.1.1"  # of vendor/plotly-featviz.min.js (devtools/plotly_bundle/build.sh)
+PLOTLY_JS_BUNDLE = _HERE / "vendor" / "plotly-featviz.min.js"
+BUNDLE_TRACES = ("scatter", "bar", "scatter3d")  # the trace types in it (devtools/plotly_bundle/index-featviz.js)
 # One ES module in four files, joined in this order: helpers, the presentation view's layout, the
 # width report, then the Chart class and the module's default export.
 JS_PARTS = ("base.js", "present.js", "width.js", "chart.js")
 _JS = "\n".join((_HERE / name).read_text(encoding="utf-8") for name in JS_PARTS)
 _FEED_JS = (_HERE / "feed.js").read_text(encoding="utf-8")
+# A figure without frames, on the same plotly.js (base.js loads it once per page).
+_STATIC_JS = "\n".join((_HERE / name).read_text(encoding="utf-8") for name in ("base.js", "static.js"))
 STATIC_SUBDIR = "featviz"  # under the app's static/ folder
 TRAIL_FRAMES = 6  # frames in a trail
 # The neuron traces a click can pick, by trace name (animation_figure's names).
@@ -54,19 +63,21 @@ PRESENT_FONT_PX = 24  # smallest text of the presentation view (readable from th
 # WIDTH_STEP_PX (chart.js); a figure built for a width that close keeps its layout.
 WIDTH_STATE = "featviz_chart_width"
 WIDTH_RANGE = (480, 4000)  # px: a reported width outside is clamped (a hidden tab reports 0)
+# The last width this browser reported, kept by the chart in a cookie (width.js): a new tab builds
+# its first figure for it, before the chart has reported anything.
+WIDTH_COOKIE = "featviz_chart_width"
 
 # isolate_styles=False: plotly.js puts its styles (hover labels, modebar) in document.head,
 # which a shadow root would not see.
 _chart = st.components.v2.component("featviz.animation_chart", js=_JS, isolate_styles=False)
 _feed = st.components.v2.component("featviz.animation_chart_feed", js=_FEED_JS, isolate_styles=False)
+_static = st.components.v2.component("featviz.static_chart", js=_STATIC_JS, isolate_styles=False)
 
 
 def plotly_js_file(app_root: Path) -> Path:
-    """The plotly.js bundle under app_root/static/, copied there from the plotly package if missing."""
-    import plotly
-
-    src = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
-    dest = app_root / "static" / STATIC_SUBDIR / f"plotly-{plotly.__version__}.min.js"
+    """The plotly.js bundle under app_root/static/, copied there from vendor/ if missing."""
+    src = PLOTLY_JS_BUNDLE
+    dest = app_root / "static" / STATIC_SUBDIR / f"plotly-featviz-{PLOTLY_JS_VERSION}.min.js"
     if not dest.exists() or dest.stat().st_size != src.stat().st_size:
         dest.parent.mkdir(parents=True, exist_ok=True)
         # Copy then rename: a concurrent request never sees half a file.
@@ -99,12 +110,9 @@ def _plotly_js_url() -> str:
     return f"{prefix}/app/static/{STATIC_SUBDIR}/{dest.name}"
 
 
-@functools.cache
 def _plotly_js_version() -> str:
     """The version of the plotly.js bundle the app serves (the chart checks it once loaded)."""
-    from plotly.offline import get_plotlyjs_version
-
-    return get_plotlyjs_version()
+    return PLOTLY_JS_VERSION
 
 
 _JSON_CACHE: OrderedDict[int, tuple[Any, str]] = OrderedDict()  # id(figure) -> (figure, its JSON)
@@ -151,8 +159,40 @@ def _store_width(key: str) -> None:
 
 
 def chart_width(default: int) -> int:
-    """The width in px the browser gives the charts of this session (default until it reported one)."""
-    return int(st.session_state.get(WIDTH_STATE, default))
+    """The width in px the browser gives the charts of this session.
+
+    The width the chart reported in this session; before that, the last one this browser
+    reported (its cookie), if it is a whole number of px in WIDTH_RANGE; else `default`.
+    """
+    if WIDTH_STATE in st.session_state:
+        return int(st.session_state[WIDTH_STATE])
+    return cookie_width(_cookies().get(WIDTH_COOKIE)) or int(default)
+
+
+def _cookies() -> Mapping[str, str]:
+    try:
+        return st.context.cookies
+    except Exception:  # no browser session (a bare script run)
+        return {}
+
+
+def cookie_width(text: str | None) -> int | None:
+    """The width a cookie holds, or None if it holds no whole number of px within WIDTH_RANGE."""
+    if not text or not text.isdigit() or len(text) > 5:
+        return None
+    width = int(text)
+    return width if WIDTH_RANGE[0] <= width <= WIDTH_RANGE[1] else None
+
+
+def static_chart(figure: Any, *, key: str) -> None:
+    """A plotly figure without frames, drawn with the app's own plotly.js (as the animation chart is).
+
+    On a page with the animation chart, st.plotly_chart would load Streamlit's own plotly.js
+    bundle as well (another 4.7 MB for the browser to compile while the animation loads).
+    """
+    opts = {"key": key, "plotly_url": _plotly_js_url(), "plotly_version": _plotly_js_version(), "config": CHART_CONFIG}
+    text = figure.to_json()  # not through _figure_json's cache: these figures are new every run
+    _static(key=key, data=_payload(text, opts), height="content")
 
 
 def _pushed_key(key: str) -> str:

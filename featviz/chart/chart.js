@@ -117,6 +117,7 @@ class Chart {
     if (layout.uirevision === undefined) layout.uirevision = opts.key; // zoom and camera survive updates
     if (!this.draws && layout.height) this.div.style.minHeight = layout.height + "px";
     const Plotly = await loadPlotly(opts.plotly_url, opts.plotly_version);
+    if (!this.Plotly) note(this, "plotly ready");
     this.Plotly = Plotly;
     const base = figure.data || [];
     let frames = figure.frames || [];
@@ -388,6 +389,7 @@ export default function ({ data, parentElement, setTriggerValue, setStateValue }
   if (!chart) {
     const key = JSON.parse(text.slice(0, text.indexOf(',"figure":')) + "}").opts.key;
     chart = parentElement.__featvizChart = new Chart(parentElement, key);
+    note(chart, "mount");
     chart.unwatchWidth = watchWidth(chart, () => chart.setStateValue);
     REGISTRY.set(key, chart);
   }

@@ -12,7 +12,7 @@ chart, live while training, and the presentation view), ``text`` (Markdown escap
 from featviz.ui.downloads import run_downloads, video_downloads
 from featviz.ui.forking import fork_banner, fork_expander, fork_from_url
 from featviz.ui.frame import PAGES, frame, page_frame
-from featviz.ui.links import config_from_url, link_for, query_mapping, remember, set_query
+from featviz.ui.links import config_from_url, copy_link, link_for, query_mapping, remember, set_query
 from featviz.ui.progress import CANCELLED_NOTE, LOADING_NOTE, TRAINING_NOTE, obtain_run, prefetch, train_clicked
 from featviz.ui.runs import (
     CHART_CONFIG,
@@ -45,6 +45,7 @@ __all__ = [
     "config_from_url",
     "config_from_widgets",
     "config_widgets",
+    "copy_link",
     "fork_banner",
     "fork_expander",
     "fork_from_url",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -25,6 +26,31 @@ def link_for(mapping: Mapping[str, str]) -> str:
     """A link to the current page with these parameters."""
     base = (st.context.url or "http://localhost:8501/").split("?")[0]
     return base + "?" + urlencode(mapping)
+
+
+_COPY_LINK_HTML = (
+    '<div class="featviz-link"><span class="featviz-link-text"></span><button type="button"></button></div>'
+)
+_COPY_LINK_CSS = """
+.featviz-link { display: flex; align-items: flex-start; gap: 0.75rem; padding: 0.75rem 1rem;
+  border-radius: 0.5rem; background: var(--st-secondary-background-color);
+  font-family: var(--st-code-font, "Source Code Pro", monospace); font-size: 0.875rem; line-height: 1.5; }
+.featviz-link-text { flex: 1; overflow-wrap: anywhere; color: var(--st-text-color); user-select: all; }
+.featviz-link button { flex: none; font: inherit; cursor: pointer; padding: 0.1rem 0.6rem;
+  border: 1px solid var(--st-border-color); border-radius: 0.4rem; background: var(--st-background-color);
+  color: var(--st-text-color); }
+"""
+_copy_link = st.components.v2.component(
+    "featviz.copy_link",
+    html=_COPY_LINK_HTML,
+    css=_COPY_LINK_CSS,
+    js=(Path(__file__).resolve().parent / "copy_link.js").read_text(encoding="utf-8"),
+)
+
+
+def copy_link(link: str, *, key: str = "copy_link") -> None:
+    """The page's link in a box with a Copy button."""
+    _copy_link(key=key, data={"link": link}, height="content")
 
 
 def set_query(mapping: Mapping[str, str]) -> None:

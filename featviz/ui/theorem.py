@@ -8,11 +8,12 @@ import streamlit as st
 
 from featviz.bounds import mass_objective, orthonormal_optimum, reference_config
 from featviz.budget import BudgetError, budget_limits, check_budget, work_of
+from featviz.chart import static_chart
 from featviz.config import Config
 from featviz.jobs import DONE
 from featviz.run import Run
 from featviz.theorem_views import BoundOnRun, Lam2Law, StageLosses, bound_frames, exact_reference
-from featviz.ui.runs import CHART_CONFIG, manager
+from featviz.ui.runs import manager
 
 SECTION_TITLE = "The theorem, measured"
 
@@ -83,7 +84,8 @@ def _lam2_panel(box, run: Run, key: str) -> None:
         f"**The λ² law.** At the end of each epoch (λ fixed) gradient descent is near the optimum of L_λ, whose "
         f"loss is of order λ². {say}"
     )
-    box.plotly_chart(lam2_figure(law), theme=None, key=f"theorem_lam2_{key}", config=CHART_CONFIG)
+    with box:
+        static_chart(lam2_figure(law), key=f"theorem_lam2_{key}")
 
 
 def _stage_panel(box, run: Run, key: str) -> None:
@@ -95,7 +97,8 @@ def _stage_panel(box, run: Run, key: str) -> None:
         f"ridge fit) ends at **{s.share_of('stage 2'):.1%}** of the linear floor {s.floor:.4f} (the three-stage "
         f"check needs ≤ {s.threshold:.0%}); stage 3 then descends locally to {s.mse[-1]:.2g}."
     )
-    box.plotly_chart(stage_loss_figure(s), theme=None, key=f"theorem_stages_{key}", config=CHART_CONFIG)
+    with box:
+        static_chart(stage_loss_figure(s), key=f"theorem_stages_{key}")
 
 
 def _bound_panel(box, run: Run, key: str) -> None:
@@ -118,7 +121,8 @@ def _bound_panel(box, run: Run, key: str) -> None:
             return
         how = "a 20,000-step run at each λ (an estimate from above)"
     b = BoundOnRun.from_run(run, cert.rho, ref, norm2=cert.norm2, reference=how)
-    box.plotly_chart(bound_figure(b), theme=None, key=f"theorem_bound_{key}", config=CHART_CONFIG)
+    with box:
+        static_chart(bound_figure(b), key=f"theorem_bound_{key}")
     verdict = "holds at every frame" if not b.n_violated else f"is exceeded at {b.n_violated} frames (a finding)"
     box.caption(
         f"ρ = {cert.rho:.3g} (the whole sphere; in the teachers' span {cert.rho_span:.3g}). The bound {verdict}."
