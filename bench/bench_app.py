@@ -16,7 +16,7 @@ chart element was first on the page (the browser had loaded plotly.js). Scenario
 - new config: the server is running and has trained other configs; a link with a seed not
   trained before, in a new browser context;
 - cached, new context: the same link again in a new browser context (a browser that has never
-  loaded the app's files: it loads and compiles Streamlit's 4.7 MB plotly.js chunk again);
+  loaded the app's files: it loads and compiles plotly.js again);
 - cached, new tab: a new tab of a browser context that has shown the app before (its files are
   in the browser's cache);
 - cached, reload: the same tab loads the link again;
@@ -83,14 +83,14 @@ ANIMATION = f"{FIGURE} .slider-group"  # the animation is drawn (the preview sho
 M_LABEL = "m · student width"
 
 # Marks in page time (performance.now(), ms): "result" (the result line is on the page),
-# "chart" (a chart element: plotly.js is loaded), "drawn" (an animation frame after the
+# "chart" (a plotly figure element: plotly.js is loaded and drawing), "drawn" (an animation frame after the
 # animation's traces and slider exist). window.__fv_title: the drawn animation's title.
 MARKS = """
 window.__fv = {};
 const fvMark = (k) => { if (!(k in window.__fv)) window.__fv[k] = performance.now(); };
 new MutationObserver(() => {
   if ([...document.querySelectorAll('strong')].some((e) => e.textContent.startsWith('Result'))) fvMark('result');
-  if (document.querySelector('[data-testid="stPlotlyChart"]')) fvMark('chart');
+  if (document.querySelector('.js-plotly-plot')) fvMark('chart');
 }).observe(document, { subtree: true, childList: true });
 const fvLoop = () => {
   const plot = document.querySelector('.js-plotly-plot');

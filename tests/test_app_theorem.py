@@ -104,3 +104,50 @@ def test_theory_page_uses_the_playground_teachers_and_says_when_there_is_no_cert
     at.run()
     assert [m for m in at.metric][3].value == "no"
     assert any("No certificate was found" in w.value for w in at.warning)
+
+
+def test_waiting_for_reference_runs_survives_a_job_finishing_between_two_looks(monkeypatch):
+    """The reference runs' progress loop looked at the jobs twice a pass: a job that finished in
+    between left it nothing to wait on (StopIteration, seen as the app's error page)."""
+    import numpy as np
+
+    from featviz.jobs import DONE, RUNNING
+    from featviz.ui import theorem
+
+    class Job:  # running at the first look at `finished`, done from the second on
+        def __init__(self):
+            self.looks, self.run = 0, None
+
+        @property
+        def finished(self):
+            self.looks += 1
+            return self.looks > 1
+
+        @property
+        def state(self):
+            return DONE if self.looks > 1 else RUNNING
+
+        def wait(self, timeout):
+            return self.looks > 1
+
+    class Manager:
+        def submit(self, cfg):
+            return Job()
+
+    class Box:
+        def empty(self):
+            return self
+
+        def progress(self, *a, **k):
+            pass
+
+        def info(self, text):
+            raise AssertionError(text)
+
+    lams = (0.05, 0.025)
+    monkeypatch.setattr(theorem, "reference_configs", lambda run: {lam: Config(lam=lam) for lam in lams})
+    monkeypatch.setattr(theorem, "manager", Manager)
+    monkeypatch.setattr(theorem, "mass_objective", lambda run: np.array([0.5, 0.01]))
+    run = type("R", (), {"teacher_a": np.array([1.0, -1.0, 1.0])})()
+    ref = theorem._reference_objectives(Box(), run)
+    assert [ref(lam) for lam in lams] == [0.01, 0.01]

@@ -151,14 +151,16 @@ def _reference_objectives(box, run: Run):
     if not all(j.wait(0.5) for j in jobs.values()):
         slot = box.empty()
         while True:
-            done = sum(j.finished for j in jobs.values())
+            # One list per pass: a job may finish between two looks at the jobs.
+            waiting = [j for j in jobs.values() if not j.finished]
+            done = len(jobs) - len(waiting)
             slot.progress(
                 done / len(jobs),
                 text=f"Training the reference runs for L_λ* ({done} of {len(jobs)} done; each is cached)…",
             )
-            if done == len(jobs):
+            if not waiting:
                 break
-            next(iter(j for j in jobs.values() if not j.finished)).wait(0.3)
+            waiting[0].wait(0.3)
         slot.empty()
     failed = [lam for lam, j in jobs.items() if j.state != DONE]
     if failed:
