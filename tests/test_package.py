@@ -125,9 +125,8 @@ def test_pip_install_gives_the_package_its_api_and_the_console_script(tmp_path):
     assert tops == {"featviz", "featviz-0.1.0.dist-info"}
     assert "featviz/cli.py" in files and "featviz/progress.py" in files
     # The browser side of the app's elements is installed with them.
-    assert {"featviz/chart/chart.js", "featviz/chart/vendor/plotly-featviz.min.js", "featviz/ui/copy_link.js"} <= set(
-        files
-    )
+    browser_side = {"featviz/chart/chart.js", "featviz/chart/vendor/plotly-featviz.min.js", "featviz/ui/copy_link.js"}
+    assert browser_side <= set(files)
 
     script = venv / "bin" / "featviz"
     helped = subprocess.run([str(script), "train", "--help"], capture_output=True, text=True, cwd=work, env=clean_env())
