@@ -71,9 +71,21 @@ if (pending_a, pending_b) != (cfg_a, cfg_b):
 label_a, label_b = compare_labels(cfg_a, cfg_b)
 
 col_a, col_b = st.columns(2)
-ui.prefetch(cfg_b)  # both train at once
-run_a = ui.obtain_run(cfg_a, area=col_a.container(), label="cmp_a")
-run_b = ui.obtain_run(cfg_b, area=col_b.container(), label="cmp_b")
+view = ui.AnimationView("compare_animation")
+
+
+def comparison(run_a, run_b):
+    return compare_figure(run_a, run_b, labels=(label_a, label_b), width_hint=ui.chart_width())
+
+
+# Both train at once; while they do, the chart shows both runs so far on its one slider.
+run_a, run_b = ui.obtain_pair(
+    (cfg_a, cfg_b),
+    areas=(col_a.container(), col_b.container()),
+    labels=("cmp_a", "cmp_b"),
+    figure_slot=view,
+    live_figure=comparison,
+)
 if run_a is None or run_b is None:
     st.stop()
 for col, run, label in ((col_a, run_a, label_a), (col_b, run_b, label_b)):
@@ -81,8 +93,7 @@ for col, run, label in ((col_a, run_a, label_a), (col_b, run_b, label_b)):
     if run.status != "ok":
         col.error(ui.md(run.message))
 
-figure = compare_figure(run_a, run_b, labels=(label_a, label_b), width_hint=ui.chart_width())
-ui.AnimationView("compare_animation").show(figure)
+view.show(comparison(run_a, run_b))
 with st.expander("How to read this", icon=":material/help:"):
     st.markdown(how_to_read_markdown())
 st.markdown("**Copy link** to this comparison:")

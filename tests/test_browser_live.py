@@ -35,6 +35,8 @@ LIVE_LINK = "/?epochs=100&steps=6000&seed={seed}"
 LIVE_CONFIG = Config(epochs=100, steps=6000)
 # Long enough (100 x 5000 steps) that Cancel always arrives before the end, even on a quiet machine.
 CANCEL_LINK = "/?epochs=100&steps=5000&seed={seed}"
+# Two runs of 100,000 steps at once: several live comparisons before both finish.
+COMPARE_LINK = "/compare?m=30&init=0.1&lam=0.05&epochs=20&steps=5000&seed={seed}&b.lam=0.01"
 PLANAR = Config(k=2, teachers="planar", angles=(0.0, 70.0), a_star=(1.0, -1.0), m=16, epochs=2, steps=300, seed=5)
 
 _STATE_JS = """(name) => {
@@ -149,6 +151,40 @@ def test_live_run_draws_snapshots_then_the_animation(app_server, big_page, scree
     wait_for_app(page)
     assert page.featviz_errors == []
     assert_console_clean(page)  # no error, and no NaN in an error or warning, after it finished
+
+
+def test_compare_shows_both_runs_live(app_server, big_page, screenshot):
+    page = big_page
+    page.goto(app_server + COMPARE_LINK.format(seed=903))
+    # Both runs' progress and Cancel, side by side, while they train.
+    page.locator(PROGRESS).nth(1).wait_for(state="visible", timeout=90_000)
+    assert page.get_by_role("button", name="Cancel training").count() == 2
+    _wait(page, lambda s: s["draws"] >= 1, "the comparison while both runs train")
+    _tag(page, "compare live")
+    sliders, seen, shot = set(), set(), False
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        # Finished when what follows the comparison shows (the progress bars can leave the page for
+        # a moment while it reruns, e.g. for the width the chart reports).
+        if page.get_by_text("How to read this").count():
+            break
+        s = _state(page)
+        if s and s["x"]:
+            assert s["tag"] == "compare live", "the chart was remounted while the runs trained"
+            seen.add(tuple(np.round(s["x"], 6)))
+            sliders.add(s["slider"])
+            if not shot and len(seen) >= 2:
+                screenshot(page, "compare-live-mid-training")
+                shot = True
+        page.wait_for_timeout(60)
+    else:
+        pytest.fail("the runs did not finish")
+    assert len(seen) >= 2 and len(sliders - {None}) >= 2, (len(seen), sliders)
+    final = _wait(page, lambda s: s["frames"] == Config().frames, "the full comparison")
+    assert final["tag"] == "compare live"
+    wait_for_app(page)
+    assert page.featviz_errors == []
+    assert_console_clean(page)
 
 
 def test_cancel_keeps_the_frames_trained(app_server, big_page, screenshot):

@@ -3,9 +3,9 @@
 Pages import this package and use the names below; each module does one job:
 ``frame`` (navigation and the multipage work-around), ``runs`` (the shared job manager and the
 run figure cache), ``links`` (query parameters <-> config), ``widgets`` (config widgets),
-``progress`` (training with a progress bar: ``obtain_run``), ``view`` (the page's animation
-chart, live while training, and the presentation view), ``text`` (Markdown escaping),
-``theorem`` (the section "The theorem, measured" under a run: ``theorem_panels``),
+``progress`` (training with a progress bar: ``obtain_run``; ``obtain_pair`` for two runs at
+once), ``view`` (the page's animation chart, live while training, and the presentation view),
+``text`` (Markdown escaping), ``theorem`` (the section "The theorem, measured" under a run: ``theorem_panels``),
 ``downloads`` (.npz, .html, GIF and MP4 downloads), ``forking`` (forks of a run at a frame).
 """
 
@@ -13,7 +13,15 @@ from featviz.ui.downloads import run_downloads, video_downloads
 from featviz.ui.forking import fork_banner, fork_expander, fork_from_url
 from featviz.ui.frame import PAGES, frame, page_frame
 from featviz.ui.links import config_from_url, copy_link, link_for, query_mapping, remember, set_query
-from featviz.ui.progress import CANCELLED_NOTE, LOADING_NOTE, TRAINING_NOTE, obtain_run, prefetch, train_clicked
+from featviz.ui.progress import (
+    CANCELLED_NOTE,
+    LOADING_NOTE,
+    TRAINING_NOTE,
+    obtain_pair,
+    obtain_run,
+    prefetch,
+    train_clicked,
+)
 from featviz.ui.runs import (
     CHART_CONFIG,
     MAX_SHOWN_POINTS,
@@ -54,6 +62,7 @@ __all__ = [
     "load_widgets",
     "manager",
     "md",
+    "obtain_pair",
     "obtain_run",
     "page_frame",
     "prefetch",

@@ -40,24 +40,9 @@ def obtain_run(
     chart then shows its latest snapshot (LIVE_INTERVAL_S apart at most), and after a
     Cancel the frames trained so far. The page then shows the full animation in the same chart.
     """
-    try:
-        check_budget(config_of(cfg))
-    except BudgetError as e:
-        area.error(str(e))
+    if not _may_start(cfg, area=area, label=label, figure_slot=figure_slot):
         return None
     mgr = manager()
-    ck = f"cancelled_{label}"
-    if st.session_state.get(f"cancel_{label}"):  # this run answers a click on Cancel
-        running = mgr.job(cfg.key())
-        mgr.cancel(cfg.key())
-        if running is not None:
-            running.wait(CANCEL_WAIT_S)  # its last partial run is then kept by the manager
-        if mgr.cached(cfg) is None:  # a run that finished before the click is shown, not cancelled
-            st.session_state[ck] = cfg.key()
-    if st.session_state.get(ck) == cfg.key():
-        area.info(CANCELLED_NOTE)
-        _show_partial(figure_slot, mgr.partial(cfg.key()))
-        return None
     preview = figure_slot is not None and (likely_slow(config_of(cfg)) or not st.session_state.get(CHARTED))
     preview = preview and mgr.cached(cfg) is None
     if preview:
@@ -88,19 +73,95 @@ def obtain_run(
                 figure_slot.patch(live.patch)
                 shown = live.patch_version
         slot.empty()
+    if job.state == DONE and preview:  # the browser shows these panels until it has drawn the animation
+        _preview(figure_slot, config_of(cfg), LOADING_NOTE)
+    return _ended(job, area=area, label=label, figure_slot=figure_slot)
+
+
+def _may_start(cfg: Config | Fork, *, area, label: str, figure_slot=None) -> bool:
+    """False when cfg is over the budget or its training was cancelled (said in `area`).
+
+    A click on the Cancel button of `label` cancels cfg's job here (its trained frames are kept).
+    """
+    try:
+        check_budget(config_of(cfg))
+    except BudgetError as e:
+        area.error(str(e))
+        return False
+    mgr = manager()
+    ck = f"cancelled_{label}"
+    if st.session_state.get(f"cancel_{label}"):  # this run answers a click on Cancel
+        running = mgr.job(cfg.key())
+        mgr.cancel(cfg.key())
+        if running is not None:
+            running.wait(CANCEL_WAIT_S)  # its last partial run is then kept by the manager
+        if mgr.cached(cfg) is None:  # a run that finished before the click is shown, not cancelled
+            st.session_state[ck] = cfg.key()
+    if st.session_state.get(ck) == cfg.key():
+        area.info(CANCELLED_NOTE)
+        _show_partial(figure_slot, mgr.partial(cfg.key()))
+        return False
+    return True
+
+
+def _ended(job, *, area, label: str, figure_slot=None) -> Run | None:
+    """A finished job's run; None when it failed or was cancelled (said in `area`)."""
     if job.state == DONE:
-        if preview:  # the browser shows these panels until it has the animation and has drawn it
-            _preview(figure_slot, config_of(cfg), LOADING_NOTE)
         return job.run
     if job.state == FAILED:
         if figure_slot is not None:
             figure_slot.empty()
         area.error(f"Training failed: {md(str(job.error))}")
     else:
-        st.session_state[ck] = cfg.key()
+        st.session_state[f"cancelled_{label}"] = job.key
         area.info(CANCELLED_NOTE)
         _show_partial(figure_slot, job.partial)
     return None
+
+
+def obtain_pair(
+    cfgs: tuple[Config, Config], *, areas, labels: tuple[str, str], figure_slot=None, live_figure=None
+) -> tuple[Run | None, Run | None]:
+    """Two runs trained at once (Compare): each area shows its run's progress bar and Cancel while
+    it trains, and figure_slot shows live_figure(run_a, run_b) of the runs so far (finished or
+    partial), rebuilt every FULL_EVERY_S at most. A run is None when it was refused, failed or
+    was cancelled (said in its area).
+    """
+    from featviz.ui.view import FULL_EVERY_S
+
+    ok = [_may_start(cfg, area=area, label=label) for cfg, area, label in zip(cfgs, areas, labels, strict=True)]
+    if not all(ok):
+        for cfg, fine in zip(cfgs, ok, strict=True):
+            if fine:
+                prefetch(cfg)  # the other run still trains, for when this one is asked again
+        return tuple(None for _ in cfgs)
+    mgr = manager()
+    jobs = [mgr.submit(cfg) for cfg in cfgs]
+    if figure_slot is not None:
+        st.session_state[CHARTED] = True
+    if not all(job.wait(1.0 / len(jobs)) for job in jobs):
+        slots, bars = [], []
+        for job, area, label in zip(jobs, areas, labels, strict=True):
+            slot = area.empty()
+            with slot.container():
+                bars.append(st.progress(job.fraction, text=_pair_text(job)))
+                if not job.finished:
+                    st.button("Cancel training", key=f"cancel_{label}")
+            slots.append(slot)
+        shown, built = None, 0.0
+        while not all(job.wait(LIVE_INTERVAL_S / len(jobs)) for job in jobs):
+            for job, bar in zip(jobs, bars, strict=True):
+                bar.progress(job.fraction, text=_pair_text(job))
+            runs = [job.run if job.state == DONE else job.partial for job in jobs]
+            versions = tuple(-1 if job.state == DONE else job.partial_version for job in jobs)
+            if figure_slot is None or live_figure is None or None in runs or versions == shown:
+                continue
+            if time.monotonic() - built >= FULL_EVERY_S:
+                figure_slot.show(live_figure(*runs), live=True)
+                shown, built = versions, time.monotonic()
+        for slot in slots:
+            slot.empty()
+    return tuple(_ended(job, area=area, label=label) for job, area, label in zip(jobs, areas, labels, strict=True))
 
 
 def _show_partial(figure_slot, run: Run | None) -> None:
@@ -134,6 +195,10 @@ def _progress_text(job) -> str:
     elapsed = time.monotonic() - job.started
     mse = "…" if job.mse != job.mse else f"{job.mse:.3g}"
     return f"Training: step {job.step:,} of {job.total:,} · exact mse {mse} · {elapsed:.1f} s"
+
+
+def _pair_text(job) -> str:
+    return "Trained; waiting for the other run…" if job.state == DONE else _progress_text(job)
 
 
 def train_clicked(label: str = "run") -> None:
