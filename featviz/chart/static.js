@@ -2,6 +2,9 @@
 // the chart's own plotly.js (base.js), so a page with the animation loads one plotly.js, not two.
 // Payload (UTF-8 bytes): {"opts": {key, plotly_url, plotly_version, config}, "figure": {data, layout}}
 
+const whenIdle = (fn) =>
+  window.requestIdleCallback ? window.requestIdleCallback(fn, { timeout: 3000 }) : setTimeout(fn, 50);
+
 export default function ({ data, parentElement }) {
   const { opts, figure } = JSON.parse(new TextDecoder().decode(data));
   let div = parentElement.__featvizStatic;
@@ -21,8 +24,9 @@ export default function ({ data, parentElement }) {
   layout.autosize = true;
   div.style.minHeight = (layout.height || 450) + "px";
   loadPlotly(opts.plotly_url, opts.plotly_version)
-    // After the page's animation: the first idle moment once plotly.js is there.
-    .then((P) => new Promise((resolve) => requestIdleCallback(() => resolve(P), { timeout: 3000 })))
+    // After the page's animation: the first idle moment once plotly.js is there (Safari has no
+    // requestIdleCallback: 50 ms later).
+    .then((P) => new Promise((resolve) => whenIdle(() => resolve(P))))
     .then((P) => P.react(div, { data: figure.data || [], layout, config: opts.config || {} }))
     .then(() => {
       div.__drawn = true;
