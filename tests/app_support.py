@@ -34,25 +34,26 @@ def open_app(params: dict | None = None, *, page: str | None = None, timeout: fl
     return settle(at, timeout=timeout)
 
 
-def animations(at: AppTest) -> dict[str, dict]:
-    """The figure each animation chart shows, by chart key: the last one its elements carry
-    (the chart element itself, then the figures pushed to it in the same run)."""
+def _figures(block, component: str) -> dict[str, dict]:
+    """The figure each element of `component` (or of its feed) in block carries, by its key: the
+    last one for a key (the element itself, then the figures pushed to it in the same run)."""
     out = {}
-    for e in at.get("bidi_component"):
-        if e.proto.component_name.startswith("featviz.animation_chart"):
+    for e in block.get("bidi_component"):
+        if e.proto.component_name.startswith(component):
             payload = json.loads(e.proto.bytes)
             out[payload["opts"]["key"]] = payload["figure"]
     return out
+
+
+def animations(at: AppTest) -> dict[str, dict]:
+    """The figure each animation chart shows, by chart key: the last one its elements carry
+    (the chart element itself, then the figures pushed to it in the same run)."""
+    return _figures(at, "featviz.animation_chart")
 
 
 def static_charts(block) -> dict[str, dict]:
     """The figures of the static charts (featviz.chart.static_chart) in an AppTest or a block of it, by key."""
-    out = {}
-    for e in block.get("bidi_component"):
-        if e.proto.component_name == "featviz.static_chart":
-            payload = json.loads(e.proto.bytes)
-            out[payload["opts"]["key"]] = payload["figure"]
-    return out
+    return _figures(block, "featviz.static_chart")
 
 
 def copied_links(at: AppTest) -> list[str]:
