@@ -93,6 +93,31 @@ def _start_training(page, url: str):
     return page
 
 
+def _watch_training(page, *, done: str, tag: str, shot_after: int, on_shot, each=None) -> tuple[set, set]:
+    """Poll the chart until the text `done` shows (the progress bars can leave the page for a
+    moment while it reruns, e.g. for the width the chart reports, so their absence is not the
+    end). Every state must be the chart tagged `tag` (never remounted); each(state) checks more.
+    on_shot() runs once, when `shot_after` distinct snapshots were seen. Returns (the distinct
+    neuron x positions, the slider lines) seen."""
+    seen, sliders, shot = set(), set(), False
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        if page.get_by_text(done).count():
+            return seen, sliders
+        s = _state(page)
+        if s and s["x"]:
+            assert s["tag"] == tag, "the chart was remounted while training"
+            seen.add(tuple(np.round(s["x"], 6)))
+            sliders.add(s["slider"])
+            if each is not None:
+                each(s)
+            if not shot and len(seen) >= shot_after:
+                on_shot()
+                shot = True
+        page.wait_for_timeout(60)
+    pytest.fail(f"training did not end ({done!r} never showed)")
+
+
 def test_config_change_keeps_the_chart(app_server, big_page, screenshot):
     page = big_page
     page.goto(app_server + "/?m=12&epochs=2&steps=100&seed=31")
@@ -119,29 +144,20 @@ def test_live_run_draws_snapshots_then_the_animation(app_server, big_page, scree
     assert (url_params(page.url)["epochs"], url_params(page.url)["steps"]) == ("100", "6000")  # not a default
     _wait(page, lambda s: s["draws"] >= 1, "the chart while training")
     _tag(page, "live mount")
-    seen, sliders, shot = set(), set(), False
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        # Finished when the result line shows (the progress bar can be off the page for a moment
-        # while the page reruns, e.g. for the width the chart reports).
-        if page.get_by_text("Result (last frame):").count():
-            break
-        s = _state(page)
-        if s and s["x"]:
-            assert s["tag"] == "live mount", "the chart was remounted while the run trained"
-            seen.add(tuple(np.round(s["x"], 6)))
-            sliders.add(s["slider"])
-            assert nan_messages(page) == [], "NaN in the console while the run trains"
-            if not shot and len(seen) >= 3:
-                page.locator(CHART).scroll_into_view_if_needed()
-                screenshot(page, "live-run-mid-training")
-                shot = True
-                # Then 900 px wide (a chart of about 440 px), where plotly drew the empty panels that
-                # follow a 3-D live snapshot ("Trained. Loading the animation…") with axis lines of NaN.
-                page.set_viewport_size({"width": 900, "height": 1400})
-        page.wait_for_timeout(60)
-    else:
-        pytest.fail("the run did not finish")
+
+    def shoot():
+        page.locator(CHART).scroll_into_view_if_needed()
+        screenshot(page, "live-run-mid-training")
+        # Then 900 px wide (a chart of about 440 px), where plotly drew the empty panels that
+        # follow a 3-D live snapshot ("Trained. Loading the animation…") with axis lines of NaN.
+        page.set_viewport_size({"width": 900, "height": 1400})
+
+    def no_nan(_state):
+        assert nan_messages(page) == [], "NaN in the console while the run trains"
+
+    seen, sliders = _watch_training(
+        page, done="Result (last frame):", tag="live mount", shot_after=3, on_shot=shoot, each=no_nan
+    )
     # Several distinct snapshots were drawn while it trained.
     assert len(seen) >= 3, len(seen)
     assert len(sliders) >= 3, sliders
@@ -161,24 +177,13 @@ def test_compare_shows_both_runs_live(app_server, big_page, screenshot):
     assert page.get_by_role("button", name="Cancel training").count() == 2
     _wait(page, lambda s: s["draws"] >= 1, "the comparison while both runs train")
     _tag(page, "compare live")
-    sliders, seen, shot = set(), set(), False
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        # Finished when what follows the comparison shows (the progress bars can leave the page for
-        # a moment while it reruns, e.g. for the width the chart reports).
-        if page.get_by_text("How to read this").count():
-            break
-        s = _state(page)
-        if s and s["x"]:
-            assert s["tag"] == "compare live", "the chart was remounted while the runs trained"
-            seen.add(tuple(np.round(s["x"], 6)))
-            sliders.add(s["slider"])
-            if not shot and len(seen) >= 2:
-                screenshot(page, "compare-live-mid-training")
-                shot = True
-        page.wait_for_timeout(60)
-    else:
-        pytest.fail("the runs did not finish")
+    seen, sliders = _watch_training(
+        page,
+        done="How to read this",  # what follows the comparison
+        tag="compare live",
+        shot_after=2,
+        on_shot=lambda: screenshot(page, "compare-live-mid-training"),
+    )
     assert len(seen) >= 2 and len(sliders - {None}) >= 2, (len(seen), sliders)
     final = _wait(page, lambda s: s["frames"] == Config().frames, "the full comparison")
     assert final["tag"] == "compare live"
