@@ -45,13 +45,20 @@ _HERE = Path(__file__).resolve().parent
 PLOTLY_JS_VERSION = "4.1.1"  # of vendor/plotly-featviz.min.js (devtools/plotly_bundle/build.sh)
 PLOTLY_JS_BUNDLE = _HERE / "vendor" / "plotly-featviz.min.js"
 BUNDLE_TRACES = ("scatter", "bar", "scatter3d")  # the trace types in it (devtools/plotly_bundle/index-featviz.js)
+
+
+def _module(*names: str) -> str:
+    """One ES module: these files of this folder, joined in order."""
+    return "\n".join((_HERE / name).read_text(encoding="utf-8") for name in names)
+
+
 # One ES module in four files, joined in this order: helpers, the presentation view's layout, the
 # width report, then the Chart class and the module's default export.
 JS_PARTS = ("base.js", "present.js", "width.js", "chart.js")
-_JS = "\n".join((_HERE / name).read_text(encoding="utf-8") for name in JS_PARTS)
-_FEED_JS = (_HERE / "feed.js").read_text(encoding="utf-8")
+_JS = _module(*JS_PARTS)
+_FEED_JS = _module("feed.js")
 # A figure without frames, on the same plotly.js (base.js loads it once per page).
-_STATIC_JS = "\n".join((_HERE / name).read_text(encoding="utf-8") for name in ("base.js", "static.js"))
+_STATIC_JS = _module("base.js", "static.js")
 STATIC_SUBDIR = "featviz"  # under the app's static/ folder
 TRAIL_FRAMES = 6  # frames in a trail
 # The neuron traces a click can pick, by trace name (animation_figure's names).
