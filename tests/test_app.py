@@ -327,5 +327,5 @@ def test_the_width_cookie_is_read_only_as_whole_px_in_range():
 
     assert cookie_width("940") == 940
     assert cookie_width(str(WIDTH_RANGE[0])) == WIDTH_RANGE[0] and cookie_width(str(WIDTH_RANGE[1])) == WIDTH_RANGE[1]
-    for bad in (None, "", "0", "479", "4001", "94O", "-940", "940.5", " 940", "1e3", "9" * 40):
+    for bad in (None, "", "0", "479", "4001", "94O", "-940", "940.5", " 940", "1e3", "9" * 40, "9²0"):
         assert cookie_width(bad) is None, bad

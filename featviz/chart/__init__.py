@@ -185,7 +185,8 @@ def _cookies() -> Mapping[str, str]:
 
 def cookie_width(text: str | None) -> int | None:
     """The width a cookie holds, or None if it holds no whole number of px within WIDTH_RANGE."""
-    if not text or not text.isdigit() or len(text) > 5:
+    # ASCII digits only: str.isdigit also takes "²", which int() refuses.
+    if not text or not (text.isascii() and text.isdigit()) or len(text) > 5:
         return None
     width = int(text)
     return width if WIDTH_RANGE[0] <= width <= WIDTH_RANGE[1] else None
